@@ -143,14 +143,17 @@ fetch() { # name upstream sha256 -- apt options
 	(cd "$DEPS/download" && apt-get -q "$@" source --download-only "$name=$ver") \
 		>"$DEPS/download/$name.log" 2>&1 ||
 		{ cat "$DEPS/download/$name.log" >&2; die "apt-get source $name=$ver failed"; }
-	orig=$(ls "$DEPS/download/${name}_${upstream}"*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1)
+	orig=
+	for f in "$DEPS/download/${name}_${upstream}"*.orig.tar.*; do
+		case $f in *.asc) ;; *) [ -f "$f" ] && orig=$f ;; esac
+	done
 	[ -n "$orig" ] || die "no .orig tarball for $name $ver"
 	got=$(sha256sum "$orig" | cut -d ' ' -f 1)
 	[ "$got" = "$sha" ] || die "SHA-256 mismatch for $orig: got $got, pinned $sha"
 	say "$(basename "$orig"): SHA-256 ok"
 	dsc=$DEPS/download/${name}_$(echo "$ver" | sed 's/^[0-9]*://').dsc
 	[ -f "$dsc" ] || die "missing $dsc"
-	rm -rf "$DEPS/$name" "$DEPS/$name.tmp"
+	rm -rf "${DEPS:?}/$name" "${DEPS:?}/$name.tmp"
 	dpkg-source --no-copy -x "$dsc" "$DEPS/$name.tmp" >"$DEPS/download/$name.unpack.log" 2>&1 ||
 		{ cat "$DEPS/download/$name.unpack.log" >&2; die "dpkg-source -x $dsc failed"; }
 	mv "$DEPS/$name.tmp" "$DEPS/$name"
