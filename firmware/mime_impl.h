@@ -1,0 +1,88 @@
+/*
+ * mime_impl.h - layouts behind mime.h, public only so callers can allocate
+ * them statically. Fields are private to mime.c / mime_render.c.
+ */
+#ifndef MIME_IMPL_H
+#define MIME_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MIME_NAME_MAX 24           /* longest field name the parser cares about */
+#define MIME_TOKEN_MAX 16          /* type / subtype / parameter name bytes kept */
+
+struct mime_bound {
+	uint8_t len;
+	uint8_t depth;             /* of the multipart part */
+	char b[MIME_BOUNDARY_MAX];
+};
+
+struct mime_open {
+	uint16_t rec;              /* blob offset of the record, 0 if not stored */
+	uint16_t index;
+	uint8_t kind;
+	uint8_t nchild;            /* children seen (multipart) */
+	uint32_t lines0;           /* LF count at body start */
+};
+
+/* Streaming Content-Type scanner: type, subtype, boundary parameter. */
+struct mime_ct_scan {
+	uint8_t st, cdepth, tn, sn, pn;
+	bool bq, bover, isb;
+	uint8_t bn;
+	char type[MIME_TOKEN_MAX], sub[MIME_TOKEN_MAX], pname[MIME_TOKEN_MAX];
+	char bnd[MIME_BOUNDARY_MAX];
+};
+
+struct mime_parser {
+	uint8_t *blob;
+	uint32_t cap, len;
+	uint16_t first, nrec;      /* window start; records numbered so far */
+	bool full;                 /* a record did not fit: no more stored */
+	uint32_t off;              /* bytes fed */
+	uint32_t lines;            /* LFs fed */
+	uint8_t st;                /* header / body state */
+	uint8_t hst;               /* header line sub-state */
+	bool cr;                   /* last byte was CR */
+	/* current line */
+	uint32_t line_off, line_lines;
+	uint8_t prev_eol;          /* 1 or 2: terminator length of the previous line */
+	uint8_t lb_n;
+	bool lb_over;
+	char lb[2 + MIME_BOUNDARY_MAX + 2];
+	/* current header field */
+	char name[MIME_NAME_MAX];
+	uint8_t name_n;
+	int8_t field;              /* enum mime_field being stored, -1 none */
+	bool name_over;
+	bool in_val;
+	uint16_t fpos;             /* blob offset of the field entry being written */
+	uint32_t val_off, val_len, val_end;
+	bool val_ref;
+	uint32_t seen;             /* fields present in this header (first wins) */
+	bool ct_seen;
+	struct mime_ct_scan ct;
+	/* part being headed: decided at the end of its header */
+	uint8_t pkind;             /* kind bits known before the header (ROOT, DIGEST) */
+	uint8_t pcte;
+	/* nesting */
+	uint8_t nopen, nbnd;
+	struct mime_open open[MIME_MAX_DEPTH];
+	struct mime_bound bnd[MIME_MAX_BOUNDARIES];
+};
+
+#define MIME_RENDER_TOK 512        /* one address component / parameter kept by renderers */
+
+struct mime_work {
+	const uint8_t *key_blob;   /* view the window belongs to */
+	uint32_t key_size;
+	bool win_valid;
+	uint16_t win_first;
+	uint32_t win_len;
+	uint8_t win[MIME_BLOB_MAX];
+	struct mime_parser parser;
+	char tok[4][MIME_RENDER_TOK];
+	uint16_t tok_len[4];
+};
+
+#endif
