@@ -1,0 +1,26 @@
+/*
+ * lan9118.h - SMSC LAN9118 Ethernet controller as an lwIP netif (polled).
+ *
+ * Usage: netif_add(&nif, ..., lan9118_netif_init, ethernet_input), then call
+ * lan9118_poll() on every pass of the main loop: it hands received frames to
+ * lwIP and tracks the PHY link.
+ */
+#ifndef LAN9118_H
+#define LAN9118_H
+
+#include <stdint.h>
+
+#include "lwip/err.h"
+#include "lwip/netif.h"
+
+struct lan9118_stats {
+	uint32_t rx_frames, rx_errors, rx_nobuf;
+	uint32_t tx_frames, tx_errors, tx_timeouts;
+};
+
+/* netif init callback; netif->state must point to the register base. */
+err_t lan9118_netif_init(struct netif *nif);
+void lan9118_poll(struct netif *nif);
+const struct lan9118_stats *lan9118_get_stats(void);
+
+#endif
