@@ -9,7 +9,8 @@
  * streams them to the store), see imap_session.c.
  *
  * Strings are returned as (pointer, length) into the buffer; quoted strings
- * are unescaped in place, so the buffer is mutable. No function allocates.
+ * are unescaped in place, so the buffer is mutable, and it must have one spare
+ * byte after len (imap_str_z may write a NUL there). No function allocates.
  * On failure a function returns false, leaves pos unchanged where practical and
  * sets p->err to a short human-readable reason for the BAD response.
  */

@@ -38,7 +38,8 @@
 #define IMAP_SEARCH_MAX_DEPTH 16   /* nesting of NOT / OR / parentheses */
 #endif
 #ifndef IMAP_SEARCH_MAX_TEXT
-#define IMAP_SEARCH_MAX_TEXT 16    /* text keys (FROM, SUBJECT, HEADER, BODY, TEXT...) */
+#define IMAP_SEARCH_MAX_TEXT 8     /* text keys (FROM, SUBJECT, HEADER, BODY, TEXT...);
+				      each costs the session a matcher */
 #endif
 
 /* imap_search_parse() results */
@@ -46,7 +47,8 @@ enum {
 	IMAP_SEARCH_OK = 0,
 	IMAP_SEARCH_BAD = -1,         /* syntax: tagged BAD with s->err */
 	IMAP_SEARCH_BADCHARSET = -2,  /* NO [BADCHARSET (US-ASCII UTF-8)] */
-	IMAP_SEARCH_LIMIT = -3,       /* too many keys / too deep: NO [LIMIT] with s->err */
+	IMAP_SEARCH_LIMIT = -3,       /* too many keys, too deep, string too long:
+					 NO [LIMIT] with s->err */
 };
 
 /* RETURN options (RFC 4731 / RFC 5182) */
@@ -119,7 +121,7 @@ struct imap_search_node {
 	uint16_t end;           /* index one past this node's subtree */
 	union {
 		uint32_t mask;  /* flag tests */
-		uint32_t num;   /* LARGER / SMALLER */
+		uint64_t num;   /* LARGER / SMALLER */
 		int64_t day;    /* date tests: days since the epoch */
 		uint64_t modseq;
 		struct imap_seqset set;

@@ -22,7 +22,10 @@ struct imapd_options {
 };
 
 int imapd_start(const struct imapd_options *opt);  /* 0 or negative lwIP err */
-void imapd_poll(void);      /* run pending session work, timeouts, store GC */
+/* Run pending session work, timeouts, a store GC slice. Returns how many ms
+ * the caller may sleep (waiting for network events) before the next call;
+ * 0 while work is pending. */
+uint32_t imapd_poll(void);
 void imapd_stop(void);      /* close listeners and sessions (host SIGTERM) */
 
 #endif

@@ -1,0 +1,291 @@
+/*
+ * imap_cmd_append.c - APPEND (RFC 3501 6.3.11, LITERAL+ RFC 7888,
+ * APPENDLIMIT RFC 7889, APPENDUID of UIDPLUS RFC 4315).
+ *
+ * The message literal never sits in RAM: the reader hands it here as it
+ * arrives, and each chunk goes to the store and through the MIME parser,
+ * whose metadata blob is attached when the message commits. Limits (size,
+ * free space, mailbox) are checked before the "+" continuation, so a refused
+ * message is never sent by a client that waits for it.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "imap_mailbox.h"
+#include "mime.h"
+#include "mime_impl.h"
+#include "port.h"
+
+/* One per concurrent append the store allows: parser state and blob. */
+static struct {
+	bool used;
+	struct mime_parser mp;
+	uint8_t blob[STORE_META_MAX];
+} pool[STORE_MAX_APPENDS];
+
+static int pool_get(void)
+{
+	for (int i = 0; i < STORE_MAX_APPENDS; i++)
+		if (!pool[i].used) {
+			pool[i].used = true;
+			return i;
+		}
+	return -1;
+}
+
+static void release(struct imap_session *s)
+{
+	struct imap_append_state *a = &s->u.append;
+	if (a->a) {
+		store_append_abort(imap_store(s), a->a);
+		a->a = NULL;
+	}
+	if (a->slot >= 0) {
+		pool[a->slot].used = false;
+		a->slot = -1;
+	}
+}
+
+static void append_abort(struct imap_session *s) { release(s); }
+
+/* The reader calls APPEND only through imap_append_literal(); a complete
+ * APPEND line without a literal is a syntax error. */
+int imap_cmd_append(struct imap_session *s)
+{
+	imap_tagged(s, "BAD", "APPEND needs a message literal");
+	return IMAP_DONE;
+}
+
+static int append_finish(struct imap_session *s)
+{
+	struct imap_append_state *a = &s->u.append;
+	if (a->err) {
+		release(s);
+		if (a->err == STORE_NOENT)
+			imap_tagged(s, "NO", "[TRYCREATE] Mailbox doesn't exist");
+		else
+			imap_tagged_store_err(s, a->err, "APPEND");
+		return IMAP_DONE;
+	}
+	uint32_t meta_len = mime_parse_finish(&pool[a->slot].mp);
+	uint32_t uid;
+	int r = store_append_commit(imap_store(s), a->a, pool[a->slot].blob, meta_len, &uid);
+	if (r == STORE_AGAIN)
+		return IMAP_AGAIN;
+	a->a = NULL;   /* committed or failed: the store has released it */
+	release(s);
+	if (r != STORE_OK) {
+		imap_tagged_store_err(s, r, "APPEND");
+		return IMAP_DONE;
+	}
+	imap_tagged(s, "OK", "[APPENDUID %lu %lu] APPEND completed", (unsigned long)a->uidvalidity,
+		    (unsigned long)uid);
+	return IMAP_DONE;
+}
+
+static int tail_bad(struct imap_session *s)
+{
+	release(s);
+	imap_tagged(s, "BAD", "Unexpected data after the APPEND message (MULTIAPPEND is not supported)");
+	return IMAP_DONE;
+}
+
+static int skip_rest(struct imap_session *s, const char *d, uint32_t len)
+{
+	const char *lf = memchr(d, '\n', len);
+	if (!lf)
+		return (int)len;
+	imap_stream_end(s);
+	return (int)(lf - d) + 1;
+}
+
+static int append_sink(struct imap_session *s, const char *d, uint32_t len)
+{
+	struct imap_append_state *a = &s->u.append;
+	struct store *st = imap_store(s);
+	if (!d) {   /* connection lost */
+		release(s);
+		return 0;
+	}
+	if (!a->tail) {
+		uint32_t want = a->size - a->got;
+		if (want > len)
+			want = len;
+		int n = (int)want;
+		if (!a->discard && !a->err) {
+			n = store_append_write(st, a->a, d, want);
+			if (n == STORE_AGAIN) {
+				s->wake = true;   /* GC first; the bytes stay in the input buffer */
+				return 0;
+			}
+			if (n < 0) {   /* keep reading the literal, answer at the end */
+				a->err = n;
+				n = (int)want;
+			} else {
+				mime_parse_feed(&pool[a->slot].mp, d, (size_t)n);
+			}
+		}
+		a->got += (uint32_t)n;
+		if (a->got == a->size)
+			a->tail = true;
+		return n;
+	}
+	/* the command line must end right after the literal */
+	uint32_t used = 0;
+	while (used < len) {
+		char c = d[used++];
+		if (c == '\n') {
+			imap_stream_end(s);
+			s->step = (a->discard) ? NULL : append_finish;
+			return (int)used;
+		}
+		if (c != '\r' || a->tail_len) {
+			/* anything else: drop the line, answer BAD */
+			imap_stream_begin(s, skip_rest);
+			s->step = tail_bad;
+			return (int)used;
+		}
+		a->tail_len++;
+	}
+	return (int)used;
+}
+
+static void refuse(struct imap_session *s, bool nonsync, uint32_t n, const char *status,
+		   const char *text)
+{
+	imap_tagged(s, status, "%s", text);
+	if (nonsync) {
+		/* the bytes are coming anyway: read and drop them, then the line end */
+		s->u.append.discard = true;
+		s->u.append.size = n;
+		imap_stream_begin(s, append_sink);
+		s->last_result = IMAP_WAIT;
+	} else {
+		s->phase = IMAP_PH_SYNC;   /* answered: nothing more to read for it */
+		s->last_result = IMAP_DONE;
+	}
+}
+
+bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
+{
+	struct imap_parser p;
+	struct imap_str tag, cmd, mbox, f;
+	struct imap_append_state *a = &s->u.append;
+	struct store *st = imap_store(s);
+	int64_t date = port_time_unix();
+	int16_t tz = (int16_t)port_tz_minutes();
+	uint32_t flags = 0;
+	char name[STORE_NAME_MAX * 4 + 1];
+	char kws[8][STORE_KEYWORD_MAX + 1];
+	int nkw = 0;
+
+	/* Everything before the final "{n}\r\n" must be a complete APPEND prefix */
+	size_t marker = s->lit_marker;
+	imap_parser_init(&p, s->cmd, marker);
+	p.utf8 = s->utf8;
+	if (!imap_p_tag(&p, &tag) || tag.len > IMAPD_TAG_MAX || !imap_p_sp(&p) ||
+	    !imap_p_atom(&p, &cmd) || !imap_p_sp(&p) || imap_p_end(&p))
+		return false;
+	if (!imap_p_astring(&p, &mbox))
+		return false;   /* the literal is the mailbox name itself */
+	if (imap_p_end(&p))
+		return false;
+	if (!imap_p_sp(&p))
+		return false;
+	if (imap_p_char(&p, '(')) {
+		while (!imap_p_char(&p, ')')) {
+			if (!imap_p_flag(&p, &f))
+				return false;
+			static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged",
+							   "\\Deleted", "\\Draft" };
+			bool known = false;
+			for (int i = 0; i < 5; i++)
+				if (strlen(sys[i]) == f.len && strncasecmp(sys[i], f.s, f.len) == 0) {
+					flags |= 1u << i;
+					known = true;
+				}
+			if (!known && f.s[0] != '\\' && f.len <= STORE_KEYWORD_MAX && nkw < 8) {
+				memcpy(kws[nkw], f.s, f.len);
+				kws[nkw++][f.len] = '\0';
+			}
+			(void)imap_p_char(&p, ' ');
+		}
+		if (!imap_p_end(&p) && !imap_p_sp(&p))
+			return false;
+	}
+	if (imap_p_peek(&p, '"')) {
+		if (!imap_p_date_time(&p, &date, &tz) || !imap_p_sp(&p))
+			return false;
+	}
+	if (!imap_p_end(&p))
+		return false;
+
+	/* It is the message literal: this command now owns the input. */
+	memcpy(s->tag, tag.s, tag.len);
+	s->tag[tag.len] = '\0';
+	s->have_cmd = true;
+	s->phase = IMAP_PH_EXEC;
+	s->step = NULL;
+	s->uid_cmd = false;
+	s->noexp = false;
+	s->abort = append_abort;
+	s->last_active_ms = port_now_ms();
+	memset(a, 0, sizeof(*a));
+	a->slot = -1;
+
+	const char *why;
+	store_mbox_t mb;
+	struct store_mbox_info info;
+	if (s->state == IMAP_S_NOTAUTH) {
+		refuse(s, nonsync, n, "BAD", "Not authenticated");
+		return true;
+	}
+	if (!imap_mailbox_name(s, &mbox, name, sizeof(name), &why)) {
+		refuse(s, nonsync, n, "NO", why);
+		return true;
+	}
+	if (imap_mbox_find(s, name, &mb) != STORE_OK || store_mbox_info(st, mb, &info) != STORE_OK ||
+	    (info.attrs & STORE_MB_NOSELECT)) {
+		refuse(s, nonsync, n, "NO", "[TRYCREATE] Mailbox doesn't exist");
+		return true;
+	}
+	if (n > IMAPD_APPEND_LIMIT) {
+		refuse(s, nonsync, n, "NO", "[TOOBIG] Message exceeds APPENDLIMIT");
+		return true;
+	}
+	if (n == 0) {
+		refuse(s, nonsync, n, "NO", "[CANNOT] Empty message");
+		return true;
+	}
+	for (int i = 0; i < nkw; i++) {
+		int k = store_kw_lookup(st, mb, kws[i], true);
+		if (k >= 0)
+			flags |= STORE_F_KEYWORD(k);
+	}
+	a->slot = pool_get();
+	if (a->slot < 0) {
+		refuse(s, nonsync, n, "NO", "[INUSE] Too many uploads in progress, try again");
+		return true;
+	}
+	int r = store_append_begin(st, mb, n, date, tz, flags, &a->a);
+	if (r != STORE_OK) {
+		release(s);
+		refuse(s, nonsync, n, "NO",
+		       r == STORE_NOSPACE ? "[OVERQUOTA] Not enough storage for this message"
+		       : r == STORE_BUSY  ? "[INUSE] Too many uploads in progress, try again"
+		       : r == STORE_LIMIT ? "[LIMIT] Too many messages"
+					  : "[SERVERBUG] Storage error");
+		return true;
+	}
+	mime_parse_init(&pool[a->slot].mp, pool[a->slot].blob, sizeof(pool[a->slot].blob), 0);
+	a->mb = mb;
+	a->size = n;
+	a->uidvalidity = info.uidvalidity;
+	if (!nonsync)
+		imap_send_continuation(s, "Ready for literal data");
+	imap_stream_begin(s, append_sink);
+	s->last_result = IMAP_WAIT;
+	return true;
+}

@@ -1,0 +1,226 @@
+/*
+ * imap_cmd_list.c - LIST (RFC 3501 6.3.8, LIST-EXTENDED RFC 5258, LIST-STATUS
+ * RFC 5819, SPECIAL-USE RFC 6154) and LSUB. One mailbox per slice, so a long
+ * listing never holds the task or the output buffer.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "imap_mailbox.h"
+#include "imap_match.h"
+#include "mutf7.h"
+
+static bool to_utf8(struct imap_session *s, const struct imap_str *in, char *out, size_t cap)
+{
+	if (s->utf8) {
+		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len))
+			return false;
+		memcpy(out, in->s, in->len);
+		out[in->len] = '\0';
+		return true;
+	}
+	return mutf7_decode(in->s, in->len, out, cap) >= 0;
+}
+
+static bool add_pattern(struct imap_session *s, const char *ref, const struct imap_str *pat)
+{
+	struct imap_list_state *l = &s->u.list;
+	char p8[IMAP_MATCH_MAX + 1];
+	if (l->npat >= 8 || !to_utf8(s, pat, p8, sizeof(p8)))
+		return false;
+	if (p8[0] == '\0' && ref[0] == '\0') {
+		l->empty_pattern = true;
+		return true;
+	}
+	size_t used = 0;
+	for (int i = 0; i < l->npat; i++)
+		used = l->pat_off[i] + l->pat_len[i] + 1u;
+	int n = imap_match_combine(ref, strlen(ref), p8, strlen(p8), l->pat_buf + used,
+				   sizeof(l->pat_buf) - used);
+	if (n < 0)
+		return false;
+	/* INBOX is case-insensitive in patterns too */
+	char *c = l->pat_buf + used;
+	if (strncasecmp(c, "INBOX", 5) == 0 && (c[5] == '\0' || c[5] == '/'))
+		memcpy(c, "INBOX", 5);
+	l->pat_off[l->npat] = (uint16_t)used;
+	l->pat_len[l->npat] = (uint16_t)n;
+	l->npat++;
+	return true;
+}
+
+static bool matches(const struct imap_list_state *l, const char *name)
+{
+	for (int i = 0; i < l->npat; i++)
+		if (imap_match(l->pat_buf + l->pat_off[i], l->pat_len[i], name, strlen(name)))
+			return true;
+	return false;
+}
+
+/* Children of name: any, and any subscribed (for RECURSIVEMATCH). */
+static void children(struct imap_session *s, const char *name, bool *any, bool *subscribed)
+{
+	struct store *st = imap_store(s);
+	struct store_mbox_info info;
+	size_t len = strlen(name);
+	*any = *subscribed = false;
+	for (store_mbox_t mb = store_mbox_next(st, s->user, -1); mb >= 0;
+	     mb = store_mbox_next(st, s->user, mb)) {
+		if (store_mbox_info(st, mb, &info) != STORE_OK ||
+		    strncmp(info.name, name, len) != 0 || info.name[len] != '/')
+			continue;
+		*any = true;
+		if (info.attrs & STORE_MB_SUBSCRIBED)
+			*subscribed = true;
+	}
+}
+
+static int list_step(struct imap_session *s)
+{
+	struct imap_list_state *l = &s->u.list;
+	struct store *st = imap_store(s);
+	struct store_mbox_info info;
+
+	if (l->empty_pattern) {
+		l->empty_pattern = false;
+		imap_printf(s, "* %s (\\Noselect) \"/\" \"\"\r\n", l->lsub ? "LSUB" : "LIST");
+		if (!l->npat)
+			goto done;
+		return IMAP_MORE;
+	}
+	l->cursor = store_mbox_next(st, s->user, l->cursor);
+	if (l->cursor < 0)
+		goto done;
+	if (store_mbox_info(st, l->cursor, &info) != STORE_OK || !matches(l, info.name))
+		return IMAP_MORE;
+
+	bool subscribed = (info.attrs & STORE_MB_SUBSCRIBED) != 0;
+	bool kids, sub_kids;
+	children(s, info.name, &kids, &sub_kids);
+	bool childinfo = false;
+	uint32_t special = info.attrs & (STORE_MB_ALL | STORE_MB_ARCHIVE | STORE_MB_DRAFTS |
+					 STORE_MB_FLAGGED | STORE_MB_JUNK | STORE_MB_SENT |
+					 STORE_MB_TRASH);
+	if (l->sel_subscribed || l->lsub) {
+		if (l->recursive && sub_kids)
+			childinfo = true;
+		if (!subscribed && !childinfo)
+			return IMAP_MORE;
+	}
+	if (l->sel_special && !special)
+		return IMAP_MORE;
+
+	imap_printf(s, "* %s (", l->lsub ? "LSUB" : "LIST");
+	const char *sep = "";
+	if (info.attrs & STORE_MB_NOSELECT) {
+		imap_out_str(s, "\\Noselect");
+		sep = " ";
+	}
+	if (!l->lsub) {
+		imap_printf(s, "%s%s", sep, kids ? "\\HasChildren" : "\\HasNoChildren");
+		sep = " ";
+	}
+	if (subscribed && (l->ret_subscribed || l->sel_subscribed)) {
+		imap_printf(s, "%s\\Subscribed", sep);
+		sep = " ";
+	}
+	if (!l->lsub)
+		for (uint32_t bit = STORE_MB_ALL; bit <= STORE_MB_TRASH; bit <<= 1)
+			if (special & bit) {
+				imap_printf(s, "%s%s", sep, imap_special_use_name(bit));
+				sep = " ";
+			}
+	imap_out_str(s, ") \"/\" ");
+	imap_out_mailbox(s, info.name);
+	if (childinfo)
+		imap_out_str(s, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+	imap_out_str(s, "\r\n");
+	if (l->status_items && !(info.attrs & STORE_MB_NOSELECT))
+		imap_status_write(s, l->cursor, info.name, l->status_items);
+	return IMAP_MORE;
+done:
+	imap_tagged(s, "OK", "%s completed", l->lsub ? "LSUB" : "LIST");
+	return IMAP_DONE;
+}
+
+static bool parse_patterns(struct imap_session *s, const char *ref)
+{
+	struct imap_parser *p = &s->p;
+	struct imap_str pat;
+	if (imap_p_char(p, '(')) {
+		do {
+			if (!imap_p_list_mailbox(p, &pat) || !add_pattern(s, ref, &pat))
+				return false;
+		} while (imap_p_char(p, ' '));
+		return imap_p_char(p, ')');
+	}
+	return imap_p_list_mailbox(p, &pat) && add_pattern(s, ref, &pat);
+}
+
+static int list_common(struct imap_session *s, bool lsub)
+{
+	struct imap_parser *p = &s->p;
+	struct imap_list_state *l = &s->u.list;
+	struct imap_str refs;
+	char ref[IMAP_MATCH_MAX + 1];
+
+	memset(l, 0, sizeof(*l));
+	l->cursor = -1;
+	l->lsub = lsub;
+	if (!imap_p_sp(p))
+		return imap_bad_syntax(s);
+	if (!lsub && imap_p_char(p, '(')) {
+		/* list-select-opts */
+		while (!imap_p_char(p, ')')) {
+			if (imap_p_keyword(p, "SUBSCRIBED"))
+				l->sel_subscribed = true;
+			else if (imap_p_keyword(p, "REMOTE"))
+				;   /* no remote mailboxes here */
+			else if (imap_p_keyword(p, "RECURSIVEMATCH"))
+				l->recursive = true;
+			else if (imap_p_keyword(p, "SPECIAL-USE"))
+				l->sel_special = true;
+			else
+				return imap_bad_syntax(s);
+			(void)imap_p_char(p, ' ');
+		}
+		if (l->recursive && !l->sel_subscribed) {
+			/* RFC 5258 3: RECURSIVEMATCH alone is an error */
+			imap_tagged(s, "BAD", "RECURSIVEMATCH needs another selection option");
+			return IMAP_DONE;
+		}
+		if (!imap_p_sp(p))
+			return imap_bad_syntax(s);
+	}
+	if (!imap_p_astring(p, &refs) || !to_utf8(s, &refs, ref, sizeof(ref)) || !imap_p_sp(p))
+		return imap_bad_syntax(s);
+	if (!parse_patterns(s, ref))
+		return imap_bad_syntax(s);
+	if (!lsub && imap_p_char(p, ' ')) {
+		if (!imap_p_keyword(p, "RETURN") || !imap_p_sp(p) || !imap_p_char(p, '('))
+			return imap_bad_syntax(s);
+		while (!imap_p_char(p, ')')) {
+			if (imap_p_keyword(p, "SUBSCRIBED"))
+				l->ret_subscribed = true;
+			else if (imap_p_keyword(p, "CHILDREN"))
+				l->ret_children = true;
+			else if (imap_p_keyword(p, "SPECIAL-USE"))
+				l->ret_special = true;
+			else if (imap_p_keyword(p, "STATUS")) {
+				if (!imap_p_sp(p) || !imap_status_parse(p, &l->status_items))
+					return imap_bad_syntax(s);
+			} else
+				return imap_bad_syntax(s);
+			(void)imap_p_char(p, ' ');
+		}
+	}
+	if (!imap_p_end(p))
+		return imap_bad_syntax(s);
+	s->step = list_step;
+	return IMAP_MORE;
+}
+
+int imap_cmd_list(struct imap_session *s) { return list_common(s, false); }
+int imap_cmd_lsub(struct imap_session *s) { return list_common(s, true); }

@@ -1,0 +1,483 @@
+/*
+ * imap_cmd_mailbox.c - mailbox commands: SELECT, EXAMINE, CREATE (with
+ * CREATE-SPECIAL-USE, RFC 6154), DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+ * STATUS, CHECK, CLOSE, UNSELECT (RFC 3691).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "imap_mailbox.h"
+
+#define NAME_CAP (STORE_NAME_MAX * 4 + 1)
+
+/* Parse one mailbox argument into a validated UTF-8 name. On failure the
+ * tagged BAD has been set and false is returned. */
+static bool arg_mailbox(struct imap_session *s, char *name)
+{
+	struct imap_str a;
+	const char *why;
+	if (!imap_p_sp(&s->p) || !imap_p_astring(&s->p, &a)) {
+		imap_bad_syntax(s);
+		return false;
+	}
+	if (!imap_mailbox_name(s, &a, name, NAME_CAP, &why)) {
+		imap_tagged(s, "NO", "[CANNOT] %s", why);
+		return false;
+	}
+	return true;
+}
+
+/* ---- SELECT / EXAMINE ---- */
+
+static void out_flag_names(struct imap_session *s, bool wildcard)
+{
+	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+		const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
+		if (kw) {
+			imap_out_raw(s, " ", 1);
+			imap_out_str(s, kw);
+		}
+	}
+	imap_out_str(s, wildcard ? " \\*)" : ")");
+}
+
+static int select_report2(struct imap_session *s)
+{
+	struct store *st = imap_store(s);
+	struct store_mbox_info info;
+	if (store_mbox_info(st, s->v.mb, &info) != STORE_OK) {
+		imap_select_close(s);
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox was deleted");
+		return IMAP_DONE;
+	}
+	imap_out_str(s, "* OK [PERMANENTFLAGS ");
+	if (s->v.readonly)
+		imap_out_str(s, "()");
+	else
+		out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
+	imap_out_str(s, "] Flags permitted\r\n");
+	imap_printf(s, "* %lu EXISTS\r\n* %lu RECENT\r\n", (unsigned long)s->v.exists,
+		    (unsigned long)s->v.recent);
+	for (uint32_t seq = 1; seq <= s->v.exists; seq++) {
+		uint32_t idx;
+		struct store_msg m;
+		if (imap_view_seq_to_idx(s, seq, &idx) &&
+		    store_msg_get(st, s->v.mb, idx, &m) == STORE_OK && !(m.flags & STORE_F_SEEN)) {
+			imap_printf(s, "* OK [UNSEEN %lu] First unseen\r\n", (unsigned long)seq);
+			break;
+		}
+	}
+	imap_printf(s, "* OK [UIDVALIDITY %lu] UIDs valid\r\n* OK [UIDNEXT %lu] Predicted next UID\r\n",
+		    (unsigned long)info.uidvalidity, (unsigned long)info.uidnext);
+	imap_tagged(s, "OK", "[%s] %s completed", s->v.readonly ? "READ-ONLY" : "READ-WRITE",
+		    s->v.readonly ? "EXAMINE" : "SELECT");
+	return IMAP_DONE;
+}
+
+static int select_common(struct imap_session *s, bool readonly)
+{
+	char name[NAME_CAP];
+	store_mbox_t mb;
+	if (!arg_mailbox(s, name))
+		return IMAP_DONE;
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1) */
+	if (s->state == IMAP_S_SELECTED)
+		imap_select_close(s);
+	struct store_mbox_info info;
+	if (imap_mbox_find(s, name, &mb) != STORE_OK ||
+	    store_mbox_info(imap_store(s), mb, &info) != STORE_OK) {
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+		return IMAP_DONE;
+	}
+	if (info.attrs & STORE_MB_NOSELECT) {
+		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
+		return IMAP_DONE;
+	}
+	imap_view_open(s, mb, readonly);
+	s->state = IMAP_S_SELECTED;
+	imap_out_str(s, "* FLAGS ");
+	out_flag_names(s, false);
+	imap_out_str(s, "\r\n");
+	s->step = select_report2;
+	return IMAP_MORE;
+}
+
+int imap_cmd_select(struct imap_session *s) { return select_common(s, false); }
+int imap_cmd_examine(struct imap_session *s) { return select_common(s, true); }
+
+/* ---- CREATE ---- */
+
+static const struct {
+	const char *name;
+	uint32_t attr;
+} special_uses[] = {
+	{ "\\All", STORE_MB_ALL },     { "\\Archive", STORE_MB_ARCHIVE },
+	{ "\\Drafts", STORE_MB_DRAFTS }, { "\\Flagged", STORE_MB_FLAGGED },
+	{ "\\Junk", STORE_MB_JUNK },   { "\\Sent", STORE_MB_SENT },
+	{ "\\Trash", STORE_MB_TRASH },
+};
+
+const char *imap_special_use_name(uint32_t attr)
+{
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
+		if (special_uses[i].attr == attr)
+			return special_uses[i].name;
+	return NULL;
+}
+
+int imap_cmd_create(struct imap_session *s)
+{
+	struct imap_parser *p = &s->p;
+	char name[NAME_CAP];
+	uint32_t attrs = 0;
+	if (!arg_mailbox(s, name))
+		return IMAP_DONE;
+	if (imap_p_char(p, ' ')) {
+		/* create-param: "(" "USE" SP "(" use-attr *(SP use-attr) ")" ")" */
+		struct imap_str f;
+		if (!imap_p_char(p, '(') || !imap_p_keyword(p, "USE") || !imap_p_sp(p) ||
+		    !imap_p_char(p, '('))
+			return imap_bad_syntax(s);
+		do {
+			if (!imap_p_flag(p, &f))
+				return imap_bad_syntax(s);
+			size_t i, n = sizeof(special_uses) / sizeof(special_uses[0]);
+			for (i = 0; i < n; i++)
+				if (strlen(special_uses[i].name) == f.len &&
+				    strncasecmp(special_uses[i].name, f.s, f.len) == 0)
+					break;
+			if (i == n) {
+				imap_tagged(s, "NO", "[USEATTR] Unsupported special-use attribute");
+				return IMAP_DONE;
+			}
+			attrs |= special_uses[i].attr;
+		} while (imap_p_char(p, ' '));
+		if (!imap_p_char(p, ')') || !imap_p_char(p, ')'))
+			return imap_bad_syntax(s);
+	}
+	if (!imap_p_end(p))
+		return imap_bad_syntax(s);
+	/* A trailing delimiter only declares the intent to create children */
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '/')
+		name[--len] = '\0';
+	const char *why = imap_mbox_name_check(name);
+	if (why) {
+		imap_tagged(s, "NO", "[CANNOT] %s", why);
+		return IMAP_DONE;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_tagged(s, "NO", "[ALREADYEXISTS] INBOX always exists");
+		return IMAP_DONE;
+	}
+	int r = imap_mbox_create_path(s, name, attrs);
+	if (r != STORE_OK)
+		imap_tagged_store_err(s, r, "CREATE");
+	else
+		imap_tagged(s, "OK", "CREATE completed");
+	return IMAP_DONE;
+}
+
+/* ---- DELETE ---- */
+
+int imap_cmd_delete(struct imap_session *s)
+{
+	char name[NAME_CAP];
+	store_mbox_t mb;
+	struct store_mbox_info info;
+	struct store *st = imap_store(s);
+	if (!arg_mailbox(s, name))
+		return IMAP_DONE;
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	if (strcmp(name, "INBOX") == 0) {
+		imap_tagged(s, "NO", "[CANNOT] INBOX cannot be deleted");
+		return IMAP_DONE;
+	}
+	if (imap_mbox_find(s, name, &mb) != STORE_OK || store_mbox_info(st, mb, &info) != STORE_OK) {
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+		return IMAP_DONE;
+	}
+	bool children = imap_mbox_has_children(s, name);
+	if (children && (info.attrs & STORE_MB_NOSELECT)) {
+		/* RFC 3501 6.3.4 */
+		imap_tagged(s, "NO", "[INUSE] Mailbox has inferior hierarchical names");
+		return IMAP_DONE;
+	}
+	if (s->state == IMAP_S_SELECTED && s->v.mb == mb)
+		imap_select_close(s);
+	int r = store_mbox_delete(st, mb);
+	if (r == STORE_OK && children) {
+		/* Keep the name as a \Noselect node so the children stay reachable */
+		r = store_mbox_create(st, s->user, name,
+				      STORE_MB_NOSELECT | (info.attrs & STORE_MB_SUBSCRIBED), &mb);
+	}
+	if (r != STORE_OK)
+		imap_tagged_store_err(s, r, "DELETE");
+	else
+		imap_tagged(s, "OK", "DELETE completed");
+	return IMAP_DONE;
+}
+
+/* ---- RENAME ---- */
+
+/* RENAME INBOX: move every message to the new mailbox, one per slice. */
+static int rename_inbox_step(struct imap_session *s)
+{
+	struct imap_rename_state *rs = &s->u.rename;
+	struct store *st = imap_store(s);
+	uint32_t idx, entries = store_msg_entries(st, rs->from);
+	bool exact;
+	if (store_msg_find(st, rs->from, rs->uid, &idx, &exact) != STORE_OK)
+		idx = entries;
+	for (; idx < entries; idx++) {
+		struct store_msg m;
+		if (store_msg_get(st, rs->from, idx, &m) == STORE_OK && !m.expunged)
+			break;
+	}
+	if (idx >= entries) {
+		imap_sessions_purge_tombstones(st, rs->from);
+		imap_tagged(s, "OK", "RENAME completed");
+		return IMAP_DONE;
+	}
+	struct store_msg m;
+	uint32_t new_uid;
+	store_msg_get(st, rs->from, idx, &m);
+	rs->uid = m.uid;
+	int r = store_msg_copy(st, &rs->copy, rs->from, m.uid, rs->to, &new_uid);
+	if (r == STORE_AGAIN)
+		return IMAP_AGAIN;
+	if (r == STORE_OK)
+		r = store_msg_expunge(st, rs->from, m.uid);
+	if (r != STORE_OK) {
+		imap_tagged_store_err(s, r, "RENAME");
+		return IMAP_DONE;
+	}
+	memset(&rs->copy, 0, sizeof(rs->copy));
+	rs->uid = m.uid + 1;
+	return IMAP_MORE;
+}
+
+int imap_cmd_rename(struct imap_session *s)
+{
+	char from[NAME_CAP], to[NAME_CAP];
+	store_mbox_t mb;
+	struct store *st = imap_store(s);
+	if (!arg_mailbox(s, from) || !arg_mailbox(s, to))
+		return IMAP_DONE;
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	size_t tl = strlen(to);
+	if (tl > 1 && to[tl - 1] == '/')
+		to[--tl] = '\0';
+	const char *why = imap_mbox_name_check(to);
+	if (why) {
+		imap_tagged(s, "NO", "[CANNOT] %s", why);
+		return IMAP_DONE;
+	}
+	if (imap_mbox_find(s, from, &mb) != STORE_OK) {
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", from);
+		return IMAP_DONE;
+	}
+	if (imap_mbox_find(s, to, &mb) == STORE_OK || strcmp(to, "INBOX") == 0) {
+		imap_tagged(s, "NO", "[ALREADYEXISTS] Target mailbox exists");
+		return IMAP_DONE;
+	}
+	size_t fl = strlen(from);
+	if (strncmp(to, from, fl) == 0 && to[fl] == '/') {
+		imap_tagged(s, "NO", "[CANNOT] Cannot rename a mailbox into itself");
+		return IMAP_DONE;
+	}
+	/* superiors of the new name come into existence as needed (6.3.5) */
+	char *slash = strrchr(to, '/');
+	if (slash) {
+		*slash = '\0';
+		int r = imap_mbox_create_path(s, to, 0);
+		*slash = '/';
+		if (r != STORE_OK && r != STORE_EXISTS) {
+			imap_tagged_store_err(s, r, "RENAME");
+			return IMAP_DONE;
+		}
+	}
+	if (strcmp(from, "INBOX") == 0) {
+		/* 6.3.5: INBOX's messages move to the new name, INBOX stays, empty */
+		struct imap_rename_state *rs = &s->u.rename;
+		memset(rs, 0, sizeof(*rs));
+		imap_mbox_find(s, "INBOX", &rs->from);
+		int r = store_mbox_create(st, s->user, to, 0, &rs->to);
+		if (r != STORE_OK) {
+			imap_tagged_store_err(s, r, "RENAME");
+			return IMAP_DONE;
+		}
+		rs->uid = 1;
+		s->step = rename_inbox_step;
+		return IMAP_MORE;
+	}
+	int r = store_mbox_rename(st, s->user, from, to);
+	if (r != STORE_OK)
+		imap_tagged_store_err(s, r, "RENAME");
+	else
+		imap_tagged(s, "OK", "RENAME completed");
+	return IMAP_DONE;
+}
+
+/* ---- SUBSCRIBE / UNSUBSCRIBE ---- */
+
+static int subscribe(struct imap_session *s, bool on)
+{
+	char name[NAME_CAP];
+	store_mbox_t mb;
+	struct store_mbox_info info;
+	struct store *st = imap_store(s);
+	if (!arg_mailbox(s, name))
+		return IMAP_DONE;
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	if (imap_mbox_find(s, name, &mb) != STORE_OK || store_mbox_info(st, mb, &info) != STORE_OK) {
+		if (!on) {   /* nothing to remove is not an error worth failing over */
+			imap_tagged(s, "OK", "UNSUBSCRIBE completed");
+			return IMAP_DONE;
+		}
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+		return IMAP_DONE;
+	}
+	uint32_t attrs = on ? (info.attrs | STORE_MB_SUBSCRIBED) : (info.attrs & ~STORE_MB_SUBSCRIBED);
+	int r = attrs == info.attrs ? STORE_OK : store_mbox_set_attrs(st, mb, attrs);
+	if (r != STORE_OK)
+		imap_tagged_store_err(s, r, on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+	else
+		imap_tagged(s, "OK", "%s completed", on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+	return IMAP_DONE;
+}
+
+int imap_cmd_subscribe(struct imap_session *s) { return subscribe(s, true); }
+int imap_cmd_unsubscribe(struct imap_session *s) { return subscribe(s, false); }
+
+/* ---- STATUS ---- */
+
+bool imap_status_parse(struct imap_parser *p, uint32_t *items)
+{
+	static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
+					     "UNSEEN", "SIZE" };
+	*items = 0;
+	if (!imap_p_char(p, '('))
+		return false;
+	do {
+		size_t i, n = sizeof(names) / sizeof(names[0]);
+		for (i = 0; i < n; i++)
+			if (imap_p_keyword(p, names[i]))
+				break;
+		if (i == n) {
+			p->err = "Unknown STATUS item";
+			return false;
+		}
+		*items |= 1u << i;
+	} while (imap_p_char(p, ' '));
+	return imap_p_char(p, ')');
+}
+
+void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name, uint32_t items)
+{
+	struct store *st = imap_store(s);
+	struct store_mbox_info info;
+	if (store_mbox_info(st, mb, &info) != STORE_OK)
+		return;
+	imap_out_str(s, "* STATUS ");
+	imap_out_mailbox(s, name);
+	imap_out_str(s, " (");
+	const char *sep = "";
+	if (items & IMAP_STATUS_MESSAGES) {
+		imap_printf(s, "%sMESSAGES %lu", sep, (unsigned long)info.messages);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_RECENT) {
+		imap_printf(s, "%sRECENT %lu", sep, (unsigned long)imap_view_status_recent(st, mb));
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_UIDNEXT) {
+		imap_printf(s, "%sUIDNEXT %lu", sep, (unsigned long)info.uidnext);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_UIDVALIDITY) {
+		imap_printf(s, "%sUIDVALIDITY %lu", sep, (unsigned long)info.uidvalidity);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_UNSEEN) {
+		imap_printf(s, "%sUNSEEN %lu", sep, (unsigned long)info.unseen);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_SIZE)
+		imap_printf(s, "%sSIZE %llu", sep, (unsigned long long)info.size);
+	imap_out_str(s, ")\r\n");
+}
+
+int imap_cmd_status(struct imap_session *s)
+{
+	char name[NAME_CAP];
+	uint32_t items;
+	store_mbox_t mb;
+	struct store_mbox_info info;
+	if (!arg_mailbox(s, name))
+		return IMAP_DONE;
+	if (!imap_p_sp(&s->p) || !imap_status_parse(&s->p, &items) || !imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	if (imap_mbox_find(s, name, &mb) != STORE_OK ||
+	    store_mbox_info(imap_store(s), mb, &info) != STORE_OK) {
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+		return IMAP_DONE;
+	}
+	if (info.attrs & STORE_MB_NOSELECT) {
+		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
+		return IMAP_DONE;
+	}
+	imap_status_write(s, mb, name, items);
+	imap_tagged(s, "OK", "STATUS completed");
+	return IMAP_DONE;
+}
+
+/* ---- CHECK / CLOSE / UNSELECT ---- */
+
+int imap_cmd_check(struct imap_session *s)
+{
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	/* Every acknowledged change is already durable: nothing to do. */
+	imap_tagged(s, "OK", "CHECK completed");
+	return IMAP_DONE;
+}
+
+static int close_step(struct imap_session *s)
+{
+	int r = imap_expunge_step(s);
+	if (r == IMAP_DONE)
+		imap_select_close(s);   /* leaves no EXPUNGE responses to send */
+	return r;
+}
+
+int imap_cmd_close(struct imap_session *s)
+{
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	if (s->v.readonly) {
+		imap_select_close(s);
+		imap_tagged(s, "OK", "CLOSE completed");
+		return IMAP_DONE;
+	}
+	imap_expunge_begin(s, NULL, true, "CLOSE completed");
+	s->step = close_step;
+	return IMAP_MORE;
+}
+
+int imap_cmd_unselect(struct imap_session *s)
+{
+	if (!imap_p_end(&s->p))
+		return imap_bad_syntax(s);
+	imap_select_close(s);
+	imap_tagged(s, "OK", "UNSELECT completed");
+	return IMAP_DONE;
+}

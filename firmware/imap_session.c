@@ -1,0 +1,794 @@
+/*
+ * imap_session.c - one connection's engine: the bounded command reader
+ * (lines, literals, LITERAL+), the state machine, dispatch, the output
+ * staging buffer paced by the transport, and the slice driver.
+ *
+ * Memory: each session owns a small command buffer; a command line longer
+ * than IMAPD_CMD_SMALL borrows one of IMAPD_BIG_BUFS shared buffers of
+ * IMAPD_LINE_MAX bytes for the command's lifetime. When none is free the
+ * session simply stops reading (back-pressure) until one is returned.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "mutf7.h"
+#include "port.h"
+
+#ifndef IMAPD_BIG_BUFS
+#define IMAPD_BIG_BUFS 2
+#endif
+#ifndef IMAPD_SLICE_STEPS
+#define IMAPD_SLICE_STEPS 16   /* handler steps per run() before yielding */
+#endif
+
+
+/* ---- session registry (for cross-session state: tombstones, \Recent) ---- */
+
+static struct imap_session *registry[IMAPD_MAX_SESSIONS];
+static uint32_t next_conn_id = 1;
+
+struct imap_session *imap_session_slot(int i)
+{
+	return (i >= 0 && i < IMAPD_MAX_SESSIONS) ? registry[i] : NULL;
+}
+
+int imap_session_slots(void) { return IMAPD_MAX_SESSIONS; }
+
+static void registry_add(struct imap_session *s)
+{
+	for (int i = 0; i < IMAPD_MAX_SESSIONS; i++)
+		if (!registry[i]) {
+			registry[i] = s;
+			return;
+		}
+}
+
+static void registry_del(struct imap_session *s)
+{
+	for (int i = 0; i < IMAPD_MAX_SESSIONS; i++)
+		if (registry[i] == s)
+			registry[i] = NULL;
+}
+
+/* ---- big command buffers ---- */
+
+static char big_bufs[IMAPD_BIG_BUFS][IMAPD_LINE_MAX + 1];
+static bool big_used[IMAPD_BIG_BUFS];
+
+static bool borrow_big(struct imap_session *s)
+{
+	for (int i = 0; i < IMAPD_BIG_BUFS; i++)
+		if (!big_used[i]) {
+			big_used[i] = true;
+			memcpy(big_bufs[i], s->cmd, s->cmd_len);
+			s->cmd = big_bufs[i];
+			s->cmd_cap = IMAPD_LINE_MAX;
+			s->big = i;
+			return true;
+		}
+	return false;
+}
+
+static void reset_cmd(struct imap_session *s)
+{
+	if (s->big >= 0)
+		big_used[s->big] = false;
+	s->big = -1;
+	s->cmd = s->cmd_small;
+	s->cmd_cap = IMAPD_CMD_SMALL;
+	s->cmd_len = 0;
+	s->toobig = false;
+	s->lit_left = 0;
+}
+
+/* ---- output ---- */
+
+size_t imap_out_room(const struct imap_session *s)
+{
+	return sizeof(s->out) - s->out_len;
+}
+
+static void out_flush(struct imap_session *s)
+{
+	while (s->out_pos < s->out_len && s->t) {
+		size_t n = s->t->ops->write(s->t, s->out + s->out_pos, s->out_len - s->out_pos);
+		if (n == 0)
+			break;
+		s->out_pos += (uint16_t)n;
+	}
+	if (s->out_pos == s->out_len) {
+		s->out_pos = s->out_len = 0;
+	} else if (s->out_pos > sizeof(s->out) / 2) {
+		memmove(s->out, s->out + s->out_pos, s->out_len - s->out_pos);
+		s->out_len -= s->out_pos;
+		s->out_pos = 0;
+	}
+}
+
+void imap_out_raw(struct imap_session *s, const void *data, size_t len)
+{
+	const char *d = data;
+	while (len) {
+		if (imap_out_room(s) == 0) {
+			out_flush(s);
+			if (imap_out_room(s) == 0) {
+				/* A handler wrote more than it checked room for: a bug.
+				 * Dropping bytes would corrupt the stream; end the session. */
+				port_log(PORT_LOG_ERR, "imap[%u]: output overflow", (unsigned)s->id);
+				s->closing = true;
+				return;
+			}
+		}
+		size_t n = imap_out_room(s) < len ? imap_out_room(s) : len;
+		memcpy(s->out + s->out_len, d, n);
+		s->out_len += (uint16_t)n;
+		d += n;
+		len -= n;
+	}
+}
+
+void imap_out_str(struct imap_session *s, const char *z) { imap_out_raw(s, z, strlen(z)); }
+
+static void out_vprintf(struct imap_session *s, const char *fmt, va_list ap)
+{
+	char tmp[512];
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	if (n < 0)
+		return;
+	imap_out_raw(s, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+void imap_printf(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	out_vprintf(s, fmt, ap);
+	va_end(ap);
+}
+
+static bool quotable(const char *d, size_t len)
+{
+	if (len > 200)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)d[i];
+		if (c == '\r' || c == '\n' || c == 0 || c >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+void imap_out_string(struct imap_session *s, const char *d, size_t len)
+{
+	if (!d) {
+		imap_out_str(s, "NIL");
+		return;
+	}
+	if (quotable(d, len)) {
+		imap_out_raw(s, "\"", 1);
+		for (size_t i = 0; i < len; i++) {
+			if (d[i] == '"' || d[i] == '\\')
+				imap_out_raw(s, "\\", 1);
+			imap_out_raw(s, d + i, 1);
+		}
+		imap_out_raw(s, "\"", 1);
+	} else {
+		imap_printf(s, "{%u}\r\n", (unsigned)len);
+		imap_out_raw(s, d, len);
+	}
+}
+
+void imap_out_mailbox(struct imap_session *s, const char *name)
+{
+	if (s->utf8) {
+		/* UTF8=ACCEPT: names go out as UTF-8 quoted strings (RFC 6855 3) */
+		size_t len = strlen(name);
+		bool plain = true;
+		for (size_t i = 0; i < len; i++)
+			if (name[i] == '"' || name[i] == '\\' || (unsigned char)name[i] < 0x20)
+				plain = false;
+		if (plain) {
+			imap_out_raw(s, "\"", 1);
+			imap_out_raw(s, name, len);
+			imap_out_raw(s, "\"", 1);
+		} else {
+			imap_out_string(s, name, len);
+		}
+		return;
+	}
+	char enc[4 * STORE_NAME_MAX + 1];
+	int n = mutf7_encode(name, strlen(name), enc, sizeof(enc));
+	if (n < 0)   /* stored names are validated UTF-8; cannot happen */
+		n = 0;
+	imap_out_string(s, enc, (size_t)n);
+}
+
+void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent)
+{
+	static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					   "\\Draft" };
+	bool first = true;
+	imap_out_raw(s, "(", 1);
+	for (int i = 0; i < 5; i++)
+		if (flags & (1u << i)) {
+			if (!first)
+				imap_out_raw(s, " ", 1);
+			imap_out_str(s, sys[i]);
+			first = false;
+		}
+	if (recent) {
+		if (!first)
+			imap_out_raw(s, " ", 1);
+		imap_out_str(s, "\\Recent");
+		first = false;
+	}
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++)
+		if (flags & STORE_F_KEYWORD(k)) {
+			const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
+			if (!kw)
+				continue;
+			if (!first)
+				imap_out_raw(s, " ", 1);
+			imap_out_str(s, kw);
+			first = false;
+		}
+	imap_out_raw(s, ")", 1);
+}
+
+/* The tagged line is held back until the selected mailbox's updates have been
+ * sent (RFC 3501 7: untagged data precedes the completion result). */
+static char done_line[IMAPD_MAX_SESSIONS][256];
+
+static char *session_done_line(struct imap_session *s)
+{
+	for (int i = 0; i < IMAPD_MAX_SESSIONS; i++)
+		if (registry[i] == s)
+			return done_line[i];
+	return done_line[0];
+}
+
+void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
+{
+	char *dl = session_done_line(s);
+	int n = snprintf(dl, 256, "%s %s ", s->tag[0] ? s->tag : "*", status);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && n < 250)
+		vsnprintf(dl + n, (size_t)(256 - 2 - n), fmt, ap);
+	va_end(ap);
+	strcat(dl, "\r\n");
+	if (strcmp(status, "OK") == 0)
+		port_log(PORT_LOG_DEBUG, "imap[%u]: %s", (unsigned)s->id, dl);
+	else
+		port_log(PORT_LOG_INFO, "imap[%u]: %.*s", (unsigned)s->id, (int)strlen(dl) - 2, dl);
+}
+
+void imap_tagged_store_err(struct imap_session *s, int err, const char *what)
+{
+	switch (err) {
+	case STORE_NOSPACE:
+		imap_tagged(s, "NO", "[OVERQUOTA] %s: mail storage is full", what);
+		break;
+	case STORE_LIMIT:
+		imap_tagged(s, "NO", "[LIMIT] %s: too many items", what);
+		break;
+	case STORE_NOENT:
+		imap_tagged(s, "NO", "[NONEXISTENT] %s: no such mailbox", what);
+		break;
+	case STORE_EXISTS:
+		imap_tagged(s, "NO", "[ALREADYEXISTS] %s: mailbox already exists", what);
+		break;
+	case STORE_BUSY:
+		imap_tagged(s, "NO", "[INUSE] %s: storage busy, try again", what);
+		break;
+	case STORE_INVAL:
+		imap_tagged(s, "NO", "[CANNOT] %s: invalid name or argument", what);
+		break;
+	default:
+		imap_tagged(s, "NO", "[SERVERBUG] %s: storage error %d", what, err);
+		break;
+	}
+}
+
+int imap_bad_syntax(struct imap_session *s)
+{
+	imap_tagged(s, "BAD", "%s", s->p.err ? s->p.err : "Syntax error");
+	return IMAP_DONE;
+}
+
+void imap_send_continuation(struct imap_session *s, const char *text)
+{
+	imap_printf(s, "+ %s\r\n", text);
+}
+
+struct store *imap_store(const struct imap_session *s) { return s->srv->opt->store; }
+
+/* ---- streaming input ---- */
+
+void imap_stream_begin(struct imap_session *s,
+		       int (*sink)(struct imap_session *s, const char *data, uint32_t len))
+{
+	s->stream = sink;
+	s->rd = RD_STREAM;
+}
+
+void imap_stream_end(struct imap_session *s)
+{
+	s->stream = NULL;
+	s->rd = RD_LINE;
+}
+
+/* ---- mailbox names ---- */
+
+bool imap_mailbox_name(struct imap_session *s, struct imap_str *in, char *out, size_t cap,
+		       const char **why)
+{
+	int n;
+	if (s->utf8) {
+		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len)) {
+			*why = "Invalid UTF-8 mailbox name";
+			return false;
+		}
+		memcpy(out, in->s, in->len);
+		n = (int)in->len;
+	} else {
+		n = mutf7_decode(in->s, in->len, out, cap - 1);
+		if (n < 0) {
+			*why = "Invalid modified UTF-7 mailbox name";
+			return false;
+		}
+	}
+	out[n] = '\0';
+	if (n == 0) {
+		*why = "Empty mailbox name";
+		return false;
+	}
+	if ((size_t)n > STORE_NAME_MAX) {
+		*why = "Mailbox name too long";
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) {
+			*why = "Control character in mailbox name";
+			return false;
+		}
+	/* INBOX is case-insensitive, also as the head of a hierarchy */
+	if (strncasecmp(out, "INBOX", 5) == 0 && (out[5] == '\0' || out[5] == '/'))
+		memcpy(out, "INBOX", 5);
+	return true;
+}
+
+/* ---- command table ---- */
+
+enum {
+	ST_NA = 1u << IMAP_S_NOTAUTH,
+	ST_AU = 1u << IMAP_S_AUTH,
+	ST_SE = 1u << IMAP_S_SELECTED,
+	ST_ANY = ST_NA | ST_AU | ST_SE,
+	ST_AUTHED = ST_AU | ST_SE,
+	F_UID = 1u << 8,          /* may follow "UID " */
+	F_NOEXP = 1u << 9,        /* no EXPUNGE responses while answering (non-UID form) */
+};
+
+struct cmd_def {
+	const char *name;
+	unsigned flags;
+	int (*fn)(struct imap_session *s);
+};
+
+#include "imap_cmdtable.h"
+
+static const struct cmd_def *find_cmd(const struct imap_str *name)
+{
+	for (size_t i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++) {
+		const char *n = cmd_table[i].name;
+		if (strlen(n) == name->len && strncasecmp(n, name->s, name->len) == 0)
+			return &cmd_table[i];
+	}
+	return NULL;
+}
+
+static void start_command(struct imap_session *s)
+{
+	struct imap_str tag, name;
+	struct imap_parser *p = &s->p;
+
+	imap_parser_init(p, s->cmd, s->cmd_len);
+	p->utf8 = s->utf8;
+	s->tag[0] = '\0';
+	s->have_cmd = true;
+	s->step = NULL;
+	s->uid_cmd = false;
+	s->last_active_ms = port_now_ms();
+	*session_done_line(s) = '\0';
+	s->phase = IMAP_PH_EXEC;
+	s->noexp = false;
+
+	if (!imap_p_tag(p, &tag) || tag.len > IMAPD_TAG_MAX) {
+		imap_tagged(s, "BAD", "Invalid tag");
+		s->phase = IMAP_PH_FINISH;
+		return;
+	}
+	memcpy(s->tag, tag.s, tag.len);
+	s->tag[tag.len] = '\0';
+	if (s->toobig) {
+		imap_tagged(s, "BAD", "[TOOBIG] Command line or literal too long");
+		s->phase = IMAP_PH_FINISH;
+		return;
+	}
+	if (!imap_p_sp(p) || !imap_p_atom(p, &name)) {
+		imap_tagged(s, "BAD", "Missing command");
+		s->phase = IMAP_PH_FINISH;
+		return;
+	}
+	if (name.len == 3 && strncasecmp(name.s, "UID", 3) == 0) {
+		if (!imap_p_sp(p) || !imap_p_atom(p, &name)) {
+			imap_tagged(s, "BAD", "Missing command after UID");
+			s->phase = IMAP_PH_FINISH;
+			return;
+		}
+		s->uid_cmd = true;
+	}
+	const struct cmd_def *d = find_cmd(&name);
+	if (!d || (s->uid_cmd && !(d->flags & F_UID))) {
+		imap_tagged(s, "BAD", "Unknown command %.*s", (int)(name.len > 40 ? 40 : name.len),
+			    name.s);
+		s->phase = IMAP_PH_FINISH;
+		return;
+	}
+	if (!(d->flags & (1u << s->state))) {
+		imap_tagged(s, "BAD", "%s",
+			    s->state == IMAP_S_NOTAUTH ? "Not authenticated"
+			    : s->state == IMAP_S_AUTH  ? "No mailbox selected"
+						       : "Already authenticated");
+		s->phase = IMAP_PH_FINISH;
+		return;
+	}
+	s->noexp = (d->flags & F_NOEXP) && !s->uid_cmd;
+	port_log(PORT_LOG_DEBUG, "imap[%u]: %s %s%s", (unsigned)s->id, s->tag,
+		 s->uid_cmd ? "UID " : "", d->name);
+	/* The driver calls the handler once there is output room for it. */
+	s->step = d->fn;
+	s->last_result = IMAP_MORE;
+}
+
+/* ---- the command reader ---- */
+
+/* Is "{n}" or "{n+}" the end of the line just read (before CRLF)? */
+static bool line_literal(const char *line, size_t len, uint32_t *n, bool *nonsync,
+			 size_t *brace)
+{
+	if (len < 4 || line[len - 1] != '\n' || line[len - 2] != '\r' || line[len - 3] != '}')
+		return false;
+	size_t end = len - 3, i = end;
+	*nonsync = false;
+	if (i > 0 && line[i - 1] == '+') {
+		*nonsync = true;
+		i--;
+	}
+	size_t digits_end = i;
+	while (i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9')
+		i--;
+	if (i == 0 || line[i - 1] != '{' || i == digits_end || digits_end - i > 10)
+		return false;
+	uint64_t v = 0;
+	for (size_t k = i; k < digits_end; k++)
+		v = v * 10 + (uint64_t)(line[k] - '0');
+	if (v > UINT32_MAX)
+		return false;
+	*n = (uint32_t)v;
+	*brace = i - 1;
+	return true;
+}
+
+static bool is_append_cmd(const struct imap_session *s)
+{
+	/* tag SP "APPEND" SP ... : cheap check before the full APPEND grammar */
+	const char *sp = memchr(s->cmd, ' ', s->cmd_len);
+	if (!sp)
+		return false;
+	size_t rest = s->cmd_len - (size_t)(sp + 1 - s->cmd);
+	return rest > 7 && strncasecmp(sp + 1, "APPEND ", 7) == 0;
+}
+
+/* A complete line (ending in LF) sits at cmd[line_start..cmd_len). */
+static void line_done(struct imap_session *s, uint32_t line_start)
+{
+	uint32_t n;
+	bool nonsync;
+	size_t brace;
+	if (line_literal(s->cmd + line_start, s->cmd_len - line_start, &n, &nonsync, &brace)) {
+		s->lit_marker = line_start + (uint32_t)brace;
+		if (!s->toobig && is_append_cmd(s) && imap_append_literal(s, n, nonsync))
+			return;
+		if (s->toobig || n > IMAPD_LITERAL_MAX || s->cmd_len + n + 2 > IMAPD_LINE_MAX) {
+			if (!nonsync) {
+				/* The client will not send it: answer and forget the command */
+				s->toobig = true;
+				s->cmd_len = line_start;   /* keep the tag */
+				start_command(s);
+				return;
+			}
+			s->toobig = true;
+			s->lit_left = n;
+			s->rd = RD_DISCARD;
+			return;
+		}
+		if (!nonsync)
+			imap_send_continuation(s, "Ready for literal data");
+		s->lit_left = n;
+		s->rd = n ? RD_LITERAL : RD_LINE;
+		return;
+	}
+	/* end of command: strip CRLF (a bare LF is tolerated) */
+	s->cmd_len--;
+	if (s->cmd_len > 0 && s->cmd[s->cmd_len - 1] == '\r')
+		s->cmd_len--;
+	s->cmd[s->cmd_len] = '\0';
+	if (s->cmd_len == 0 && !s->toobig) {
+		reset_cmd(s);   /* empty line: ignore */
+		return;
+	}
+	start_command(s);
+}
+
+/* Feed input bytes to the reader; returns bytes consumed. Stops at the end of
+ * a command (the command then runs before more input is read). */
+static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
+{
+	size_t used = 0;
+	while (used < len && (!s->have_cmd || s->rd == RD_STREAM) && !s->closing) {
+		switch (s->rd) {
+		case RD_LINE: {
+			uint32_t line_start = s->line_start;
+			const char *lf = memchr(d + used, '\n', len - used);
+			size_t take = lf ? (size_t)(lf - (d + used)) + 1 : len - used;
+			if (s->toobig) {
+				/* over-long line: drop bytes, keep counting to the LF */
+				used += take;
+				if (lf) {
+					s->cmd_len = line_start;
+					s->cmd[s->cmd_len++] = '\n';
+					line_done(s, line_start);
+					s->line_start = 0;
+				}
+				continue;
+			}
+			if (s->cmd_len + take > s->cmd_cap) {
+				if (s->big < 0 && borrow_big(s))
+					continue;
+				if (s->big < 0)
+					return used;   /* wait for a big buffer */
+				/* The line exceeds IMAPD_LINE_MAX: keep the tag, skip the rest */
+				size_t room = s->cmd_cap - s->cmd_len;
+				memcpy(s->cmd + s->cmd_len, d + used, room);
+				s->cmd_len += (uint32_t)room;
+				used += room;
+				s->toobig = true;
+				if (s->cmd_len > 40)
+					s->cmd_len = 40;   /* enough for the tag */
+				s->line_start = s->cmd_len;
+				continue;
+			}
+			memcpy(s->cmd + s->cmd_len, d + used, take);
+			s->cmd_len += (uint32_t)take;
+			used += take;
+			if (lf) {
+				s->line_start = 0;
+				line_done(s, line_start);
+				if (s->rd == RD_LITERAL || s->rd == RD_DISCARD)
+					s->line_start = s->cmd_len;
+			}
+			break;
+		}
+		case RD_LITERAL: {
+			size_t take = len - used < s->lit_left ? len - used : s->lit_left;
+			if (s->cmd_len + take > s->cmd_cap) {
+				if (s->big >= 0 || !borrow_big(s))
+					return used;   /* wait for a big buffer */
+			}
+			memcpy(s->cmd + s->cmd_len, d + used, take);
+			s->cmd_len += (uint32_t)take;
+			used += take;
+			s->lit_left -= (uint32_t)take;
+			if (s->lit_left == 0) {
+				s->rd = RD_LINE;
+				s->line_start = s->cmd_len;
+			}
+			break;
+		}
+		case RD_DISCARD: {
+			size_t take = len - used < s->lit_left ? len - used : s->lit_left;
+			used += take;
+			s->lit_left -= (uint32_t)take;
+			if (s->lit_left == 0) {
+				s->rd = RD_LINE;   /* toobig stays set: rest of line is dropped */
+				s->line_start = s->cmd_len;
+			}
+			break;
+		}
+		case RD_STREAM: {
+			int n = s->stream(s, d + used, (uint32_t)(len - used));
+			if (n <= 0)
+				return used;
+			used += (size_t)n;
+			if (s->rd == RD_STREAM)
+				continue;
+			return used;   /* the stream ended: let the handler finish first */
+		}
+		case RD_SKIP_LINE:
+		case RD_CLOSED:
+			return len;
+		}
+	}
+	return used;
+}
+
+/* ---- life cycle ---- */
+
+void imap_session_open(struct imap_session *s, struct transport *t,
+		       const struct imap_server_info *srv)
+{
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->srv = srv;
+	s->in_use = true;
+	s->state = IMAP_S_NOTAUTH;
+	s->rd = RD_LINE;
+	s->big = -1;
+	s->v.mb = -1;
+	s->id = next_conn_id++;
+	s->last_active_ms = port_now_ms();
+	reset_cmd(s);
+	registry_add(s);
+	imap_out_str(s, "* OK [CAPABILITY ");
+	imap_out_capabilities(s);
+	imap_printf(s, "] %s IMAP4rev1 server ready\r\n",
+		    srv->opt->hostname ? srv->opt->hostname : "imapd");
+}
+
+void imap_select_close(struct imap_session *s)
+{
+	store_mbox_t mb = s->v.mb;
+	s->v.mb = -1;
+	if (s->state == IMAP_S_SELECTED)
+		s->state = IMAP_S_AUTH;
+	if (mb >= 0)
+		imap_sessions_purge_tombstones(imap_store(s), mb);
+}
+
+void imap_session_closed(struct imap_session *s)
+{
+	if (!s->in_use)
+		return;
+	if (s->rd == RD_STREAM && s->stream)
+		s->stream(s, NULL, 0);   /* tell the streaming handler to abort */
+	if (s->abort)
+		s->abort(s);
+	imap_select_close(s);
+	reset_cmd(s);
+	registry_del(s);
+	s->in_use = false;
+	s->t = NULL;
+}
+
+static void finish_command(struct imap_session *s)
+{
+	imap_out_str(s, session_done_line(s));
+	s->have_cmd = false;
+	s->step = NULL;
+	s->abort = NULL;
+	reset_cmd(s);
+	s->line_start = 0;
+	if (s->state == IMAP_S_LOGOUT)
+		s->closing = true;
+	if (s->starttls_req) {
+		s->starttls_req = false;
+		s->tls_pending = true;
+	}
+}
+
+bool imap_session_pending(const struct imap_session *s)
+{
+	return s->in_use && s->wake;
+}
+
+void imap_session_run(struct imap_session *s)
+{
+	if (!s->in_use || !s->t)
+		return;
+	s->wake = false;
+	for (int budget = IMAPD_SLICE_STEPS; budget > 0; budget--) {
+		out_flush(s);
+		if (s->closing) {
+			if (s->out_len == 0) {
+				struct transport *t = s->t;
+				s->rd = RD_CLOSED;
+				t->ops->close(t);
+			}
+			return;
+		}
+		if (s->tls_pending) {
+			if (s->out_len)
+				break;
+			/* Anything pipelined after STARTTLS is plaintext injection: drop it */
+			s->in_len = s->in_pos = 0;
+			s->tls_pending = false;
+			if (s->t->ops->start_tls(s->t) != 0) {
+				imap_out_str(s, "* BYE TLS negotiation failed\r\n");
+				s->closing = true;
+			}
+			continue;
+		}
+		if (s->have_cmd) {
+			if (imap_out_room(s) < IMAPD_OUT_RESERVE)
+				break;   /* wait for the sent callback */
+			if (s->phase == IMAP_PH_EXEC) {
+				if (s->rd == RD_STREAM && s->last_result == IMAP_WAIT)
+					goto input;
+				int r = s->step ? s->step(s) : IMAP_DONE;
+				s->last_result = r;
+				if (r == IMAP_DONE)
+					s->phase = IMAP_PH_SYNC;
+				else if (r == IMAP_AGAIN) {
+					s->wake = true;
+					break;
+				} else if (r == IMAP_WAIT)
+					goto input;
+				continue;
+			}
+			if (s->phase == IMAP_PH_SYNC) {
+				if (s->state == IMAP_S_SELECTED &&
+				    imap_view_sync(s, !s->noexp) == IMAP_MORE)
+					continue;
+				s->phase = IMAP_PH_FINISH;
+			}
+			finish_command(s);
+			continue;
+		}
+	input:
+		if (s->idling && imap_view_changed(s)) {
+			if (imap_out_room(s) < IMAPD_OUT_RESERVE)
+				break;
+			imap_view_sync(s, true);
+			continue;
+		}
+		if (s->in_pos == s->in_len) {
+			s->in_pos = 0;
+			s->in_len = (uint16_t)s->t->ops->read(s->t, s->in, sizeof(s->in));
+			if (s->in_len == 0)
+				break;
+			s->last_active_ms = port_now_ms();
+		}
+		size_t used = reader_feed(s, s->in + s->in_pos, s->in_len - s->in_pos);
+		s->in_pos += (uint16_t)used;
+		if (used == 0)
+			break;   /* waiting for a big buffer or for the store */
+	}
+	out_flush(s);
+	s->t->ops->flush(s->t);
+	if (s->in_pos < s->in_len || (s->have_cmd && s->last_result == IMAP_MORE &&
+				      imap_out_room(s) >= IMAPD_OUT_RESERVE))
+		s->wake = true;
+}
+
+void imap_session_tick(struct imap_session *s, uint32_t now_ms)
+{
+	if (!s->in_use || s->closing)
+		return;
+	uint32_t limit = s->state == IMAP_S_NOTAUTH ? IMAPD_PREAUTH_TIMEOUT_MS
+						    : IMAPD_AUTH_TIMEOUT_MS;
+	if (now_ms - s->last_active_ms > limit) {
+		if (s->rd == RD_STREAM && s->stream)
+			s->stream(s, NULL, 0);
+		imap_out_str(s, "* BYE Autologout; idle for too long\r\n");
+		s->closing = true;
+		s->wake = true;
+		return;
+	}
+	if (s->idling && imap_view_changed(s))
+		s->wake = true;   /* run() pushes the updates */
+}
