@@ -91,6 +91,11 @@ bool net_ready(void)
 	return net_dhcp ? dhcp_supplied_address(&net_if) : !ip4_addr_isany_val(*netif_ip4_addr(&net_if));
 }
 
+uint32_t net_addr(void)
+{
+	return ip4_addr_get_u32(netif_ip4_addr(&net_if));
+}
+
 const char *net_addr_str(void)
 {
 	static char buf[IP4ADDR_STRLEN_MAX];

@@ -13,7 +13,8 @@ int net_init(uint32_t ip, uint32_t netmask, uint32_t gw, const char *hostname);
 void net_poll(void);
 /* Non-zero once the interface has an address (lease or static). */
 bool net_ready(void);
-/* The address as text (for the console). */
+/* The address, network byte order, and as text (for the console). */
+uint32_t net_addr(void);
 const char *net_addr_str(void);
 
 #endif
