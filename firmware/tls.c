@@ -1,0 +1,857 @@
+/*
+ * tls.c - Mbed TLS 3.6 server sessions over a plain transport, the static
+ * arena they allocate from, and the device certificate.
+ *
+ * Records go through the plain transport's read/write, so TCP receive
+ * back-pressure is the plain transport's: Mbed TLS asks for exactly the
+ * bytes of the record it is parsing, and the plain transport acknowledges
+ * (tcp_recved) only what was read. A record is written only when the plain
+ * transport can take all of it, so application data never waits inside
+ * Mbed TLS (no need to repeat an mbedtls_ssl_write with the same data).
+ */
+#include "tls.h"
+
+#include <string.h>
+
+#include "mbedtls/ecp.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/platform_util.h"
+#include "mbedtls/psa_util.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+#include "psa/crypto.h"
+
+#include "imap_date.h"
+#include "imapd_config.h"
+#include "port.h"
+#include "store.h"
+
+#if MBEDTLS_VERSION_NUMBER < 0x03060000
+#error "Mbed TLS 3.6 or later required"
+#endif
+
+/*
+ * Arena size. Per session: the record buffers (16 KB in + 4 KB out, ~22 KB
+ * with their slack) plus the handshake's transient state; the base holds PSA
+ * key slots, the parsed key and certificate and the server configuration.
+ * Figures are the measured peaks (docs/tls.md; block headers are 8 words, so
+ * a 64-bit host needs more than a 32-bit board) plus a margin for
+ * fragmentation and password hashing while sessions are open.
+ */
+#if UINTPTR_MAX > 0xffffffffu
+#define TLS_ARENA_BASE 12288u
+#define TLS_ARENA_PER_SESSION 32768u
+#else
+#define TLS_ARENA_BASE 8192u
+#define TLS_ARENA_PER_SESSION 28672u
+#endif
+#ifndef TLS_ARENA_SIZE
+#define TLS_ARENA_SIZE (TLS_ARENA_BASE + IMAPD_MAX_TLS_SESSIONS * TLS_ARENA_PER_SESSION)
+#endif
+/* A block header of Mbed TLS's buffer allocator (memory_buffer_alloc.c). */
+#define TLS_ARENA_HEADER (8u * sizeof(void *))
+
+/* Intermediate certificates a user may install after the server's own. */
+#define TLS_CHAIN_MAX 2
+/* Handshake steps per slice: bounds the time one call spends in the
+ * handshake (each step is at most one public-key operation). */
+#define TLS_SLICE_STEPS 4
+
+enum tls_conn_state {
+	TLS_PLAIN,       /* pass-through, STARTTLS possible */
+	TLS_HANDSHAKE,
+	TLS_OPEN,
+	TLS_DEAD,        /* failed or closed: the plain transport is closing */
+};
+
+struct tls_session {
+	mbedtls_ssl_context ssl;
+	struct tls_conn *owner;      /* NULL: free */
+	uint32_t start_ms;
+	bool step_ready;             /* the last step wants no I/O: run another */
+#if defined(MBEDTLS_MEMORY_DEBUG)
+	size_t used_before, blocks_before;
+#endif
+};
+
+static unsigned char tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(8)));
+static struct tls_session tls_pool[IMAPD_MAX_TLS_SESSIONS];
+
+static struct {
+	bool crypto_up, server_up;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt chain;
+	mbedtls_pk_context key;
+	char fingerprint[TLS_FINGERPRINT_LEN];
+	struct tls_stats st;
+} tls;
+
+/* Certificate and key I/O staging; used only at start-up and install. */
+static unsigned char tls_scratch[STORE_CFG_VAL_MAX];
+
+static const char *const tls_key_name = "tls/key";
+static const char *const tls_cert_name = "tls/cert";
+
+/* ------------------------------------------------------------------ */
+/* Entropy and crypto start-up                                         */
+
+/* Mbed TLS's hardware entropy hook (MBEDTLS_ENTROPY_HARDWARE_ALT): the
+ * source PSA's DRBG seeds from. */
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen)
+{
+	(void)data;
+	if (port_entropy(output, len) != 0) {
+		*olen = 0;
+		return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+	}
+	*olen = len;
+	return 0;
+}
+
+int tls_crypto_init(void)
+{
+	if (tls.crypto_up)
+		return TLS_OK;
+	mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
+	/* After the arena: PSA takes its key slots from it. */
+	psa_status_t ps = psa_crypto_init();
+	if (ps != PSA_SUCCESS) {
+		port_log(PORT_LOG_ERR, "tls: crypto start-up failed (PSA %d)", (int)ps);
+		mbedtls_memory_buffer_alloc_free();
+		return TLS_ERR_CRYPTO;
+	}
+	tls.crypto_up = true;
+	tls.st.arena_size = sizeof tls_arena;
+	return TLS_OK;
+}
+
+static int tls_rng(void *ctx, unsigned char *out, size_t len)
+{
+	return mbedtls_psa_get_random(ctx, out, len);
+}
+
+const char *tls_strerror(int err)
+{
+	switch (err) {
+	case TLS_OK: return "ok";
+	case TLS_ERR_CRYPTO: return "crypto start-up or entropy failed";
+	case TLS_ERR_STORE: return "store read or write failed";
+	case TLS_ERR_CERT: return "certificate is not a PEM or DER X.509 certificate";
+	case TLS_ERR_KEY: return "key is not an unencrypted PEM or DER private key";
+	case TLS_ERR_KEYTYPE: return "key is not ECDSA P-256";
+	case TLS_ERR_MISMATCH: return "certificate does not match the key";
+	case TLS_ERR_TOOBIG: return "certificate or chain too large";
+	case TLS_ERR_NOTREADY: return "TLS not initialised";
+	default: return "unknown TLS error";
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Store access                                                        */
+
+/* A put may need garbage collection first (STORE_AGAIN); each store_poll()
+ * is a bounded slice, so give it a bounded number of tries. */
+static int tls_store_put(struct store *s, const char *key, const void *val, uint32_t len)
+{
+	int r = STORE_AGAIN;
+	for (int i = 0; i < 256 && r == STORE_AGAIN; i++) {
+		r = store_cfg_put(s, key, val, len);
+		if (r == STORE_AGAIN)
+			store_poll(s);
+	}
+	return r == STORE_OK ? TLS_OK : TLS_ERR_STORE;
+}
+
+static int tls_store_del(struct store *s, const char *key)
+{
+	int r = STORE_AGAIN;
+	for (int i = 0; i < 256 && r == STORE_AGAIN; i++) {
+		r = store_cfg_del(s, key);
+		if (r == STORE_AGAIN)
+			store_poll(s);
+	}
+	return (r == STORE_OK || r == STORE_NOENT) ? TLS_OK : TLS_ERR_STORE;
+}
+
+static void tls_chain_key(char out[16], int i)
+{
+	memcpy(out, "tls/chain/", 10);
+	out[10] = (char)('0' + i);
+	out[11] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Key and certificate                                                 */
+
+static bool tls_key_is_p256(const mbedtls_pk_context *pk)
+{
+	return mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY &&
+	       mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk)) == MBEDTLS_ECP_DP_SECP256R1;
+}
+
+/* The TLS Certificate message must fit one outgoing record. */
+static bool tls_chain_fits(const mbedtls_x509_crt *chain)
+{
+	size_t total = 4 + 1 + 3;   /* handshake header, 1.3 context, list length */
+	for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next)
+		total += 3 + c->raw.len + 2;   /* length, DER, 1.3 extensions */
+	return total <= MBEDTLS_SSL_OUT_CONTENT_LEN;
+}
+
+static int tls_check_pair(mbedtls_x509_crt *chain, mbedtls_pk_context *key)
+{
+	if (!tls_key_is_p256(key))
+		return TLS_ERR_KEYTYPE;
+	if (mbedtls_pk_check_pair(&chain->pk, key, tls_rng, MBEDTLS_PSA_RANDOM_STATE) != 0)
+		return TLS_ERR_MISMATCH;
+	if (!tls_chain_fits(chain))
+		return TLS_ERR_TOOBIG;
+	return TLS_OK;
+}
+
+/* tls_load: the store holds no key (first start). */
+#define TLS_ABSENT 1
+
+/* Load "tls/key", "tls/cert" and "tls/chain/N" into tls.key / tls.chain. */
+static int tls_load(struct store *s)
+{
+	int n = store_cfg_get(s, tls_key_name, tls_scratch, sizeof tls_scratch);
+	if (n < 0)
+		return n == STORE_NOENT ? TLS_ABSENT : TLS_ERR_STORE;
+	int r = mbedtls_pk_parse_key(&tls.key, tls_scratch, (size_t)n, NULL, 0, tls_rng,
+				     MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+	if (r != 0)
+		return TLS_ERR_KEY;
+	n = store_cfg_get(s, tls_cert_name, tls_scratch, sizeof tls_scratch);
+	if (n < 0)
+		return n == STORE_NOENT ? TLS_ERR_CERT : TLS_ERR_STORE;
+	if (mbedtls_x509_crt_parse_der(&tls.chain, tls_scratch, (size_t)n) != 0)
+		return TLS_ERR_CERT;
+	for (int i = 1; i <= TLS_CHAIN_MAX; i++) {
+		char name[16];
+		tls_chain_key(name, i);
+		n = store_cfg_get(s, name, tls_scratch, sizeof tls_scratch);
+		if (n == STORE_NOENT)
+			break;
+		if (n < 0)
+			return TLS_ERR_STORE;
+		if (mbedtls_x509_crt_parse_der(&tls.chain, tls_scratch, (size_t)n) != 0)
+			return TLS_ERR_CERT;
+	}
+	return tls_check_pair(&tls.chain, &tls.key);
+}
+
+/* "YYYYMMDDhhmmss" for X.509 validity. */
+static void tls_format_time(int64_t t, char out[15])
+{
+	int64_t days = t / 86400, secs = t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t y;
+	unsigned m, d;
+	imap_civil_from_days(days, &y, &m, &d);
+	unsigned v[6] = { (unsigned)y, m, d, (unsigned)(secs / 3600),
+			  (unsigned)(secs / 60 % 60), (unsigned)(secs % 60) };
+	char *p = out;
+	for (int i = 0; i < 6; i++) {
+		unsigned digits = i == 0 ? 4 : 2;
+		for (unsigned k = digits; k-- > 0;) {
+			p[k] = (char)('0' + v[i] % 10);
+			v[i] /= 10;
+		}
+		p += digits;
+	}
+	*p = '\0';
+}
+
+/* A host name usable as a CN and a DNS SAN; anything else gets "imapd". */
+static const char *tls_cert_name_for(const char *hostname)
+{
+	size_t n = hostname ? strlen(hostname) : 0;
+	if (n == 0 || n > 63)
+		return "imapd";
+	for (size_t i = 0; i < n; i++) {
+		char ch = hostname[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			return "imapd";
+	}
+	return hostname;
+}
+
+/* Self-signed P-256 certificate for name, valid from a day ago (clock skew)
+ * until 9999-12-31 (RFC 5280 4.1.2.5: no well-defined expiration). Writes the
+ * DER at the end of buf; returns its length or an Mbed TLS error. */
+static int tls_write_selfsigned(mbedtls_pk_context *key, const char *name, uint32_t ipv4,
+				unsigned char *buf, size_t cap)
+{
+	static const unsigned char loopback[4] = { 127, 0, 0, 1 };
+	unsigned char ip[4];
+	memcpy(ip, &ipv4, 4);   /* network order in memory */
+
+	mbedtls_x509_san_list san[4];
+	int nsan = 0;
+	san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+	san[nsan].node.san.unstructured_name.p = (unsigned char *)(uintptr_t)name;
+	san[nsan++].node.san.unstructured_name.len = strlen(name);
+	if (strcmp(name, "localhost") != 0) {
+		san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+		san[nsan].node.san.unstructured_name.p = (unsigned char *)(uintptr_t)"localhost";
+		san[nsan++].node.san.unstructured_name.len = 9;
+	}
+	san[nsan].node.type = MBEDTLS_X509_SAN_IP_ADDRESS;
+	san[nsan].node.san.unstructured_name.p = (unsigned char *)(uintptr_t)loopback;
+	san[nsan++].node.san.unstructured_name.len = 4;
+	if (ipv4 != 0 && memcmp(ip, loopback, 4) != 0) {
+		san[nsan].node.type = MBEDTLS_X509_SAN_IP_ADDRESS;
+		san[nsan].node.san.unstructured_name.p = ip;
+		san[nsan++].node.san.unstructured_name.len = 4;
+	}
+	for (int i = 0; i < nsan; i++)
+		san[i].next = i + 1 < nsan ? &san[i + 1] : NULL;
+
+	char subject[3 + 64];
+	memcpy(subject, "CN=", 3);
+	memcpy(subject + 3, name, strlen(name) + 1);
+
+	unsigned char serial[16];
+	int r = tls_rng(NULL, serial, sizeof serial);
+	if (r != 0)
+		return r;
+	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40);   /* positive, minimal DER */
+
+	char not_before[15];
+	int64_t now = port_time_unix();
+	tls_format_time(now > 86400 ? now - 86400 : 0, not_before);
+
+	mbedtls_x509write_cert w;
+	mbedtls_x509write_crt_init(&w);
+	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_crt_set_subject_key(&w, key);
+	mbedtls_x509write_crt_set_issuer_key(&w, key);
+	if ((r = mbedtls_x509write_crt_set_subject_name(&w, subject)) == 0 &&
+	    (r = mbedtls_x509write_crt_set_issuer_name(&w, subject)) == 0 &&
+	    (r = mbedtls_x509write_crt_set_serial_raw(&w, serial, sizeof serial)) == 0 &&
+	    (r = mbedtls_x509write_crt_set_validity(&w, not_before, "99991231235959")) == 0 &&
+	    /* Its own trust anchor: clients import it as a CA (critical, no path). */
+	    (r = mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0)) == 0 &&
+	    (r = mbedtls_x509write_crt_set_key_usage(
+		     &w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN)) == 0 &&
+	    (r = mbedtls_x509write_crt_set_subject_alternative_name(&w, san)) == 0)
+		r = mbedtls_x509write_crt_der(&w, buf, cap, tls_rng, MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_x509write_crt_free(&w);
+	return r;
+}
+
+/* First start (or an unusable stored pair): new key and certificate, kept
+ * in the store. If the store cannot keep them the server still runs with
+ * them, but the fingerprint will change at the next start. */
+static int tls_generate(struct store *s, const char *hostname, uint32_t ipv4)
+{
+	mbedtls_pk_free(&tls.key);
+	mbedtls_pk_init(&tls.key);
+	mbedtls_x509_crt_free(&tls.chain);
+	mbedtls_x509_crt_init(&tls.chain);
+
+	if (mbedtls_pk_setup(&tls.key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(tls.key), tls_rng,
+				MBEDTLS_PSA_RANDOM_STATE) != 0)
+		return TLS_ERR_CRYPTO;
+
+	const char *name = tls_cert_name_for(hostname);
+	int n = tls_write_selfsigned(&tls.key, name, ipv4, tls_scratch, sizeof tls_scratch);
+	if (n < 0)
+		return TLS_ERR_CRYPTO;
+	const unsigned char *der = tls_scratch + sizeof tls_scratch - n;
+	if (mbedtls_x509_crt_parse_der(&tls.chain, der, (size_t)n) != 0)
+		return TLS_ERR_CERT;
+
+	int r = tls_store_put(s, tls_cert_name, der, (uint32_t)n);
+	for (int i = 1; i <= TLS_CHAIN_MAX && r == TLS_OK; i++) {
+		char cname[16];
+		tls_chain_key(cname, i);
+		r = tls_store_del(s, cname);
+	}
+	if (r == TLS_OK) {
+		n = mbedtls_pk_write_key_der(&tls.key, tls_scratch, sizeof tls_scratch);
+		r = n < 0 ? TLS_ERR_CRYPTO
+			  : tls_store_put(s, tls_key_name, tls_scratch + sizeof tls_scratch - n,
+					  (uint32_t)n);
+		mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+	}
+	if (r != TLS_OK)
+		port_log(PORT_LOG_ERR,
+			 "tls: cannot store the new key and certificate; they last until restart");
+	port_log(PORT_LOG_INFO, "tls: generated a P-256 key and a self-signed certificate for %s",
+		 name);
+	return TLS_OK;
+}
+
+static void tls_make_fingerprint(const mbedtls_x509_crt *crt, char out[TLS_FINGERPRINT_LEN])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char h[32];
+	mbedtls_sha256(crt->raw.p, crt->raw.len, h, 0);
+	for (int i = 0; i < 32; i++) {
+		out[3 * i] = hex[h[i] >> 4];
+		out[3 * i + 1] = hex[h[i] & 15];
+		out[3 * i + 2] = i < 31 ? ':' : '\0';
+	}
+}
+
+static int tls_setup_config(void)
+{
+	/* Preference order: X25519 first (cheapest), P-256 for the rest. */
+	static const uint16_t groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+					   MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+					   MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
+	mbedtls_ssl_config *c = &tls.conf;
+	mbedtls_ssl_config_init(c);
+	if (mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+		return TLS_ERR_CRYPTO;
+	mbedtls_ssl_conf_rng(c, tls_rng, MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_groups(c, groups);
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+	if (mbedtls_ssl_conf_own_cert(c, &tls.chain, &tls.key) != 0)
+		return TLS_ERR_CRYPTO;
+	return TLS_OK;
+}
+
+int tls_init(struct store *s, const char *hostname, uint32_t ipv4)
+{
+	if (tls.server_up)
+		return TLS_OK;
+	int r = tls_crypto_init();
+	if (r != TLS_OK)
+		return r;
+	mbedtls_pk_init(&tls.key);
+	mbedtls_x509_crt_init(&tls.chain);
+
+	r = tls_load(s);
+	if (r == TLS_ERR_STORE) {
+		/* Do not replace a certificate we merely failed to read. */
+		port_log(PORT_LOG_ERR, "tls: cannot read the key and certificate: TLS is off");
+		goto fail;
+	}
+	if (r != TLS_OK) {
+		if (r != TLS_ABSENT)
+			port_log(PORT_LOG_ERR, "tls: stored key and certificate unusable (%s)",
+				 tls_strerror(r));
+		r = tls_generate(s, hostname, ipv4);
+		if (r != TLS_OK)
+			goto fail;
+	}
+	r = tls_setup_config();
+	if (r != TLS_OK)
+		goto fail;
+	tls_make_fingerprint(&tls.chain, tls.fingerprint);
+	port_log(PORT_LOG_INFO, "tls: certificate SHA-256 fingerprint %s", tls.fingerprint);
+	port_log(PORT_LOG_INFO, "tls: arena %u bytes for %d sessions",
+		 (unsigned)sizeof tls_arena, IMAPD_MAX_TLS_SESSIONS);
+	tls.server_up = true;
+	return TLS_OK;
+fail:
+	mbedtls_ssl_config_free(&tls.conf);
+	mbedtls_x509_crt_free(&tls.chain);
+	mbedtls_pk_free(&tls.key);
+	return r;
+}
+
+int tls_fingerprint(char out[TLS_FINGERPRINT_LEN])
+{
+	if (!tls.server_up)
+		return TLS_ERR_NOTREADY;
+	memcpy(out, tls.fingerprint, TLS_FINGERPRINT_LEN);
+	return TLS_OK;
+}
+
+int tls_install_pem(struct store *s, const char *cert_pem, const char *key_pem)
+{
+	int r = tls_crypto_init();
+	if (r != TLS_OK)
+		return r;
+	mbedtls_x509_crt chain;
+	mbedtls_pk_context key;
+	mbedtls_x509_crt_init(&chain);
+	mbedtls_pk_init(&key);
+
+	int count = 0;
+	if (mbedtls_x509_crt_parse(&chain, (const unsigned char *)cert_pem, strlen(cert_pem) + 1) != 0) {
+		r = TLS_ERR_CERT;
+		goto out;
+	}
+	for (const mbedtls_x509_crt *c = &chain; c && c->raw.len; c = c->next) {
+		if (c->raw.len > STORE_CFG_VAL_MAX) {
+			r = TLS_ERR_TOOBIG;
+			goto out;
+		}
+		count++;
+	}
+	if (count > 1 + TLS_CHAIN_MAX) {
+		r = TLS_ERR_TOOBIG;
+		goto out;
+	}
+	if (mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 tls_rng, MBEDTLS_PSA_RANDOM_STATE) != 0) {
+		r = TLS_ERR_KEY;
+		goto out;
+	}
+	r = tls_check_pair(&chain, &key);
+	if (r != TLS_OK)
+		goto out;
+
+	/* Key first, then certificates: a power cut in between leaves a pair
+	 * that does not match, which the next start replaces (and says so). */
+	int n = mbedtls_pk_write_key_der(&key, tls_scratch, sizeof tls_scratch);
+	r = n < 0 ? TLS_ERR_KEY
+		  : tls_store_put(s, tls_key_name, tls_scratch + sizeof tls_scratch - n, (uint32_t)n);
+	mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+	if (r == TLS_OK)
+		r = tls_store_put(s, tls_cert_name, chain.raw.p, (uint32_t)chain.raw.len);
+	const mbedtls_x509_crt *c = chain.next;
+	for (int i = 1; i <= TLS_CHAIN_MAX && r == TLS_OK; i++) {
+		char name[16];
+		tls_chain_key(name, i);
+		if (c && c->raw.len) {
+			r = tls_store_put(s, name, c->raw.p, (uint32_t)c->raw.len);
+			c = c->next;
+		} else {
+			r = tls_store_del(s, name);
+		}
+	}
+out:
+	mbedtls_pk_free(&key);
+	mbedtls_x509_crt_free(&chain);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions                                                            */
+
+static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	size_t n = c->plain->ops->write(c->plain, buf, len);
+	return n ? (int)n : MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	size_t n = c->plain->ops->read(c->plain, buf, len);
+	return n ? (int)n : MBEDTLS_ERR_SSL_WANT_READ;
+}
+
+static void tls_session_free(struct tls_conn *c)
+{
+	struct tls_session *ses = c->ses;
+	if (!ses)
+		return;
+	mbedtls_ssl_free(&ses->ssl);
+	ses->owner = NULL;
+	c->ses = NULL;
+	tls.st.sessions--;
+}
+
+/* Fatal TLS error or end: drop the context now (another client may use
+ * it) and let the plain transport close after its queued bytes (an alert). */
+static void tls_kill(struct tls_conn *c)
+{
+	tls_session_free(c);
+	c->state = TLS_DEAD;
+	c->out_pending = false;
+	c->plain->ops->flush(c->plain);
+	c->plain->ops->close(c->plain);
+}
+
+static void tls_handshake_done(struct tls_conn *c)
+{
+	struct tls_session *ses = c->ses;
+	c->state = TLS_OPEN;
+	tls.st.handshakes++;
+#if defined(MBEDTLS_MEMORY_DEBUG)
+	/* Exact when handshakes do not overlap (the benchmark runs them one by
+	 * one); only approximate when they do. */
+	size_t max_used, max_blocks, cur, blocks;
+	mbedtls_memory_buffer_alloc_max_get(&max_used, &max_blocks);
+	mbedtls_memory_buffer_alloc_cur_get(&cur, &blocks);
+	size_t peak = (max_used - ses->used_before) +
+		      (max_blocks - ses->blocks_before) * TLS_ARENA_HEADER;
+	size_t resident = (cur - ses->used_before) + (blocks - ses->blocks_before) * TLS_ARENA_HEADER;
+	if (peak > tls.st.session_peak)
+		tls.st.session_peak = peak;
+	port_log(PORT_LOG_INFO, "tls: %s %s in %u ms, arena peak %u resident %u bytes",
+		 mbedtls_ssl_get_version(&ses->ssl), mbedtls_ssl_get_ciphersuite(&ses->ssl),
+		 (unsigned)(port_now_ms() - ses->start_ms), (unsigned)peak, (unsigned)resident);
+#else
+	port_log(PORT_LOG_INFO, "tls: %s %s in %u ms", mbedtls_ssl_get_version(&ses->ssl),
+		 mbedtls_ssl_get_ciphersuite(&ses->ssl),
+		 (unsigned)(port_now_ms() - ses->start_ms));
+#endif
+}
+
+/* One bounded slice of the handshake. */
+static void tls_handshake_slice(struct tls_conn *c)
+{
+	struct tls_session *ses = c->ses;
+	int r = 0;
+	ses->step_ready = false;
+	for (int i = 0; i < TLS_SLICE_STEPS; i++) {
+		r = mbedtls_ssl_handshake_step(&ses->ssl);
+		if (r != 0 || mbedtls_ssl_is_handshake_over(&ses->ssl))
+			break;
+	}
+	c->plain->ops->flush(c->plain);
+	if (r == 0 && mbedtls_ssl_is_handshake_over(&ses->ssl)) {
+		tls_handshake_done(c);
+	} else if (r == 0) {
+		ses->step_ready = true;
+	} else if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+		tls.st.failures++;
+		port_log(PORT_LOG_INFO, "tls: handshake failed (-0x%04x)", (unsigned)-r);
+		tls_kill(c);
+	}
+}
+
+/* Hand the rest of a partly written record to the plain transport. */
+static bool tls_flush_pending(struct tls_conn *c)
+{
+	if (!c->out_pending)
+		return true;
+	static const unsigned char none;
+	int r = mbedtls_ssl_write(&c->ses->ssl, &none, 0);   /* only flushes */
+	if (r == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return false;
+	c->out_pending = false;
+	if (r < 0) {
+		tls_kill(c);
+		return false;
+	}
+	return true;
+}
+
+/* Run the handshake if one is under way; true if application data can flow. */
+static bool tls_ready(struct tls_conn *c)
+{
+	if (c->state == TLS_HANDSHAKE)
+		tls_handshake_slice(c);
+	return c->state == TLS_OPEN;
+}
+
+static size_t tls_op_read(struct transport *t, void *buf, size_t len)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state == TLS_PLAIN)
+		return c->plain->ops->read(c->plain, buf, len);
+	if (!tls_ready(c) || len == 0)
+		return 0;
+	int r = mbedtls_ssl_read(&c->ses->ssl, buf, len);
+	if (r > 0)
+		return (size_t)r;
+	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return 0;
+	/* close_notify, or a fatal record error (alert already sent). */
+	if (r != MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY && r != 0)
+		port_log(PORT_LOG_INFO, "tls: read failed (-0x%04x)", (unsigned)-r);
+	tls_kill(c);
+	return 0;
+}
+
+static size_t tls_op_write_space(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state == TLS_PLAIN)
+		return c->plain->ops->write_space(c->plain);
+	if (!tls_ready(c) || !tls_flush_pending(c))
+		return 0;
+	/* Room for one whole record: payload plus header, IV and tag. */
+	size_t room = c->plain->ops->write_space(c->plain);
+	int exp = mbedtls_ssl_get_record_expansion(&c->ses->ssl);
+	int max = mbedtls_ssl_get_max_out_record_payload(&c->ses->ssl);
+	if (exp < 0 || max <= 0 || room <= (size_t)exp)
+		return 0;
+	room -= (size_t)exp;
+	return room < (size_t)max ? room : (size_t)max;
+}
+
+static size_t tls_op_write(struct transport *t, const void *buf, size_t len)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state == TLS_PLAIN)
+		return c->plain->ops->write(c->plain, buf, len);
+	size_t done = 0;
+	while (done < len) {
+		size_t n = tls_op_write_space(t);
+		if (n == 0)
+			break;
+		if (n > len - done)
+			n = len - done;
+		int r = mbedtls_ssl_write(&c->ses->ssl, (const unsigned char *)buf + done, n);
+		if (r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			/* The record is built and owns the data; only its tail waits. */
+			c->out_pending = true;
+			done += n;
+			break;
+		}
+		if (r < 0) {
+			port_log(PORT_LOG_INFO, "tls: write failed (-0x%04x)", (unsigned)-r);
+			tls_kill(c);
+			break;
+		}
+		done += (size_t)r;
+	}
+	return done;
+}
+
+static void tls_op_flush(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state == TLS_DEAD)
+		return;
+	if (c->state == TLS_HANDSHAKE)
+		tls_handshake_slice(c);
+	else if (c->state == TLS_OPEN)
+		tls_flush_pending(c);
+	if (c->state != TLS_DEAD)
+		c->plain->ops->flush(c->plain);
+}
+
+static int tls_op_start_tls(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state != TLS_PLAIN)
+		return -1;
+	/* The tagged OK goes out in clear; whatever the client sent before it
+	 * saw that OK is discarded, never read as commands (plaintext
+	 * injection, RFC 3207 5 / RFC 9051 11.1). */
+	c->plain->ops->flush(c->plain);
+	unsigned char junk[128];
+	while (c->plain->ops->read(c->plain, junk, sizeof junk) > 0)
+		;
+	return tls_conn_start(c);
+}
+
+static int tls_op_is_secure(const struct transport *t)
+{
+	const struct tls_conn *c = (const struct tls_conn *)t;
+	return c->state == TLS_OPEN;
+}
+
+static void tls_op_close(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+	if (c->state == TLS_DEAD)
+		return;
+	if (c->state == TLS_OPEN && tls_flush_pending(c))
+		mbedtls_ssl_close_notify(&c->ses->ssl);   /* best effort */
+	if (c->state == TLS_DEAD)
+		return;
+	tls_kill(c);
+}
+
+static uint32_t tls_op_peer_addr(const struct transport *t)
+{
+	const struct tls_conn *c = (const struct tls_conn *)t;
+	return c->plain->ops->peer_addr(c->plain);
+}
+
+static const struct transport_ops tls_ops = {
+	.read = tls_op_read,
+	.write = tls_op_write,
+	.write_space = tls_op_write_space,
+	.flush = tls_op_flush,
+	.start_tls = tls_op_start_tls,
+	.is_secure = tls_op_is_secure,
+	.close = tls_op_close,
+	.peer_addr = tls_op_peer_addr,
+};
+
+void tls_conn_init(struct tls_conn *c, struct transport *plain)
+{
+	c->base.ops = &tls_ops;
+	c->plain = plain;
+	c->ses = NULL;
+	c->state = TLS_PLAIN;
+	c->out_pending = false;
+}
+
+int tls_conn_start(struct tls_conn *c)
+{
+	if (!tls.server_up || c->state != TLS_PLAIN)
+		return -1;
+	struct tls_session *ses = NULL;
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++) {
+		if (!tls_pool[i].owner) {
+			ses = &tls_pool[i];
+			break;
+		}
+	}
+	if (!ses) {
+		tls.st.refused++;
+		return -1;
+	}
+#if defined(MBEDTLS_MEMORY_DEBUG)
+	mbedtls_memory_buffer_alloc_cur_get(&ses->used_before, &ses->blocks_before);
+	mbedtls_memory_buffer_alloc_max_reset();
+#endif
+	mbedtls_ssl_init(&ses->ssl);
+	int r = mbedtls_ssl_setup(&ses->ssl, &tls.conf);
+	if (r != 0) {
+		/* The arena is sized for the pool, so this means fragmentation or a
+		 * mis-sized arena: worth a log line. */
+		port_log(PORT_LOG_ERR, "tls: no memory for a session (-0x%04x)", (unsigned)-r);
+		mbedtls_ssl_free(&ses->ssl);
+		tls.st.refused++;
+		return -1;
+	}
+	mbedtls_ssl_set_bio(&ses->ssl, c, tls_bio_send, tls_bio_recv, NULL);
+	ses->owner = c;
+	ses->start_ms = port_now_ms();
+	ses->step_ready = true;
+	c->ses = ses;
+	c->state = TLS_HANDSHAKE;
+	tls.st.sessions++;
+	return 0;
+}
+
+bool tls_conn_poll(struct tls_conn *c)
+{
+	if (c->state != TLS_HANDSHAKE)
+		return false;
+	tls_handshake_slice(c);
+	return c->state != TLS_HANDSHAKE;
+}
+
+bool tls_conn_pending(const struct tls_conn *c)
+{
+	return c->state == TLS_HANDSHAKE && c->ses->step_ready;
+}
+
+void tls_conn_release(struct tls_conn *c)
+{
+	tls_session_free(c);
+	if (c->state != TLS_PLAIN)
+		c->state = TLS_DEAD;
+}
+
+void tls_get_stats(struct tls_stats *st)
+{
+	*st = tls.st;
+	st->arena_size = sizeof tls_arena;
+#if defined(MBEDTLS_MEMORY_DEBUG)
+	size_t cur, blocks;
+	mbedtls_memory_buffer_alloc_cur_get(&cur, &blocks);
+	st->arena_used = cur + blocks * TLS_ARENA_HEADER;
+#endif
+}
