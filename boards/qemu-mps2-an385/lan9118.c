@@ -3,7 +3,8 @@
  * map, TX command words, RX status words) and checked against QEMU's model.
  *
  * Polled: the main loop drains the RX status FIFO, so no lwIP code ever runs
- * in an interrupt. Frames are read with RX data offset 2 (ETH_PAD_SIZE) so
+ * in an interrupt; the chip's interrupt (RX status FIFO level) only wakes an
+ * idle main loop. Frames are read with RX data offset 2 (ETH_PAD_SIZE) so
  * the IP header lands 4-byte aligned, into one RAM pbuf of the frame's size.
  * Every wait on the chip is bounded by a timeout.
  */
@@ -43,6 +44,10 @@ enum {
 #define ID_REV_CHIP(v) ((v) >> 16)
 #define CHIP_ID_9118 0x0118u
 #define HW_CFG_SRST (1u << 0)
+#define IRQ_CFG_EN (1u << 8)
+#define IRQ_CFG_POL_HIGH (1u << 4)
+#define IRQ_CFG_PUSH_PULL (1u << 0)
+#define INT_RSFL (1u << 3)                       /* RX status FIFO level */
 #define PMT_CTRL_READY (1u << 0)
 #define TX_CFG_TX_ON (1u << 1)
 #define TX_CFG_TXS_DUMP (1u << 15)
@@ -218,6 +223,9 @@ static void lan_check_link(struct netif *nif)
 
 void lan9118_poll(struct netif *nif)
 {
+	/* Acknowledge first, then drain: a frame arriving meanwhile raises the
+	 * interrupt again instead of being missed. */
+	lan_wr(nif, INT_STS, INT_RSFL);
 	for (int i = 0; i < RX_FRAMES_PER_POLL; i++) {
 		if (RX_FIFO_INF_RXSUSED(lan_rd(nif, RX_FIFO_INF)) == 0)
 			break;
@@ -304,10 +312,12 @@ static bool lan_hw_init(struct netif *nif)
 		port_log(PORT_LOG_ERR, "eth: reset timed out");
 		return false;
 	}
-	/* Polled: no interrupts from the chip. */
+	/* The only interrupt: "a frame is waiting" (RX status FIFO level above
+	 * 0), active high. It just wakes the main loop; see net.c. */
 	lan_wr(nif, INT_EN, 0);
 	lan_wr(nif, INT_STS, 0xffffffffu);
-	lan_wr(nif, IRQ_CFG, 0);
+	lan_wr(nif, IRQ_CFG, IRQ_CFG_EN | IRQ_CFG_POL_HIGH | IRQ_CFG_PUSH_PULL);
+	lan_wr(nif, INT_EN, INT_RSFL);
 
 	/* The MAC address the chip loaded from its EEPROM. */
 	uint32_t lo, hi, id1;
@@ -346,6 +356,11 @@ err_t lan9118_netif_init(struct netif *nif)
 		return ERR_IF;
 	lan_link_checked = sys_now() - LINK_CHECK_MS;   /* check on the first poll */
 	return ERR_OK;
+}
+
+bool lan9118_rx_pending(const struct netif *nif)
+{
+	return RX_FIFO_INF_RXSUSED(lan_rd(nif, RX_FIFO_INF)) != 0;
 }
 
 const struct lan9118_stats *lan9118_get_stats(void)

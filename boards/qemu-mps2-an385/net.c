@@ -78,10 +78,29 @@ int net_init(uint32_t ip, uint32_t netmask, uint32_t gw, const char *hostname)
 	return 0;
 }
 
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
+#define NET_IRQ_BIT (1u << BOARD_LAN9118_IRQ)
+
+/* The NIC's interrupt only ends a WFI: mask it until the main loop has
+ * drained the chip (the line stays high until then). */
+void net_irq_handler(void)
+{
+	NVIC_ICER0 = NET_IRQ_BIT;
+}
+
 void net_poll(void)
 {
 	lan9118_poll(&net_if);
+	NVIC_ISER0 = NET_IRQ_BIT;
 	sys_check_timeouts();
+}
+
+void net_idle(void)
+{
+	/* Sleep until the next interrupt: a frame, or the 1 ms tick. */
+	if (!lan9118_rx_pending(&net_if))
+		__asm__ volatile("wfi");
 }
 
 bool net_ready(void)

@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "clock.h"
+#include "net.h"
 #include "semihost.h"
 #include "uart.h"
 
@@ -105,5 +106,14 @@ static void (*const vectors[16 + BOARD_IRQS])(void) = {
 	0,
 	default_handler,   /* PendSV */
 	clock_systick_handler,
-	[16 ... 16 + BOARD_IRQS - 1] = default_handler,
+	/* IRQ 0..31: only the Ethernet controller's is used. */
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, net_irq_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
+	default_handler, default_handler, default_handler, default_handler,
 };
+_Static_assert(BOARD_LAN9118_IRQ == 13, "vector table places the Ethernet IRQ at 13");
