@@ -145,6 +145,24 @@ int mime_part_get(const struct mime_view *v, uint16_t i, struct mime_part *out);
  * inside the encapsulated message. MIME_OK / MIME_ENOPART / MIME_EIO. */
 int mime_part_find(const struct mime_view *v, const uint32_t *path, unsigned n,
 		   struct mime_part *out);
+/* A stored field value: inline in the blob (or the work window) or by
+ * reference into the message. Read it with mime_value_getc(); the inline
+ * pointer is valid until the next call that may re-parse (any function
+ * taking the view), so read a value before looking up another part. */
+struct mime_value {
+	const uint8_t *data;       /* inline bytes */
+	uint32_t off, len, pos;    /* reference: raw folded bytes [off, off+len) */
+	bool ref;
+	uint8_t cache_n, cache_pos;
+	uint8_t cache[32];
+};
+/* 1 with *out set if part p has field f, 0 if not, < 0 on error. */
+int mime_field_ref(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
+		   struct mime_value *out);
+/* Next byte of the unfolded value (CR/LF dropped), -1 at the end, -2 on a
+ * read error. */
+int mime_value_getc(const struct mime_view *v, struct mime_value *val);
+void mime_value_rewind(struct mime_value *val);
 /* Copy the (unfolded) value of field f of part p, up to cap bytes; *len gets
  * the full length. Returns 1 if present, 0 if absent, < 0 on error. */
 int mime_field_get(const struct mime_view *v, const struct mime_part *p, enum mime_field f,

@@ -22,6 +22,7 @@ struct mime_open {
 	uint16_t index;
 	uint8_t kind;
 	uint8_t nchild;            /* children seen (multipart) */
+	bool digest;               /* multipart/digest: children default to message/rfc822 */
 	uint32_t lines0;           /* LF count at body start */
 };
 
@@ -44,6 +45,8 @@ struct mime_parser {
 	uint8_t st;                /* header / body state */
 	uint8_t hst;               /* header line sub-state */
 	bool cr;                   /* last byte was CR */
+	bool bol;                  /* next byte starts a line */
+	bool line_blank;           /* the line so far is only CR/LF */
 	/* current line */
 	uint32_t line_off, line_lines;
 	uint8_t prev_eol;          /* 1 or 2: terminator length of the previous line */
@@ -58,13 +61,14 @@ struct mime_parser {
 	bool in_val;
 	uint16_t fpos;             /* blob offset of the field entry being written */
 	uint32_t val_off, val_len, val_end;
-	bool val_ref;
+	bool val_ref;              /* too long to copy: stored as a reference */
+	bool val_lead;             /* no value byte yet */
+	bool val_folded;           /* past the first line of the field */
 	uint32_t seen;             /* fields present in this header (first wins) */
-	bool ct_seen;
+	bool ct_seen, cte_seen;
+	uint8_t cte_n;
+	char cte[MIME_TOKEN_MAX];
 	struct mime_ct_scan ct;
-	/* part being headed: decided at the end of its header */
-	uint8_t pkind;             /* kind bits known before the header (ROOT, DIGEST) */
-	uint8_t pcte;
 	/* nesting */
 	uint8_t nopen, nbnd;
 	struct mime_open open[MIME_MAX_DEPTH];
@@ -81,8 +85,8 @@ struct mime_work {
 	uint32_t win_len;
 	uint8_t win[MIME_BLOB_MAX];
 	struct mime_parser parser;
-	char tok[4][MIME_RENDER_TOK];
-	uint16_t tok_len[4];
+	char tok[5][MIME_RENDER_TOK];  /* name, route, mailbox, host, comment */
+	uint16_t tok_len[5];
 };
 
 #endif
