@@ -29,6 +29,14 @@ static bool printable(uint32_t c)
 	return c >= 0x20 && c <= 0x7e;
 }
 
+/* C0, DEL and C1 controls: never part of a name (RFC 5198 Net-Unicode, which
+ * RFC 6855 asks of UTF-8 names), so no wire form can smuggle CR LF into a
+ * quoted mailbox name. */
+static bool control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
 /* Decode one UTF-8 sequence at s[*i]; strict (see mutf7_utf8_valid). */
 static bool utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
 {
@@ -39,7 +47,7 @@ static bool utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *c
 	if (c < 0x80) {
 		*cp = c;
 		*i += 1;
-		return c != 0;
+		return !control(c);
 	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		n = 1; v = c & 0x1fu; min = 0x80;
@@ -58,7 +66,7 @@ static bool utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *c
 			return false;
 		v = (v << 6) | (cc & 0x3fu);
 	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || control(v))
 		return false;
 	*cp = v;
 	*i += n + 1;
@@ -146,8 +154,8 @@ static int decode_run(const char *in, size_t len, size_t *i, char *out, size_t c
 			continue;
 		} else if (u >= 0xdc00 && u <= 0xdfff) {
 			return MUTF7_EINVAL;          /* lone low surrogate */
-		} else if (printable(u) || u == 0) {
-			return MUTF7_EINVAL;          /* must be written as itself / NUL */
+		} else if (printable(u) || control(u)) {
+			return MUTF7_EINVAL;          /* must be written as itself / never in a name */
 		}
 		if (!put_utf8(out, cap, o, u))
 			return MUTF7_ETOOLONG;

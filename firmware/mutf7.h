@@ -26,7 +26,9 @@ int mutf7_decode(const char *in, size_t len, char *out, size_t cap);
 /* UTF-8 -> modified UTF-7. Returns the output length or MUTF7_E*
  * (MUTF7_EINVAL for invalid UTF-8). */
 int mutf7_encode(const char *in, size_t len, char *out, size_t cap);
-/* Well-formed UTF-8: shortest forms only, no surrogates, <= U+10FFFF, no NUL. */
+/* Well-formed UTF-8 fit for a mailbox name: shortest forms only, no
+ * surrogates, <= U+10FFFF, no control characters (U+0000..U+001F,
+ * U+007F..U+009F). */
 bool mutf7_utf8_valid(const char *s, size_t len);
 
 #endif

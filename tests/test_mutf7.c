@@ -60,11 +60,14 @@ TEST(known_encodings)
 	CHECK_EQ_STR(out, "&2D3eAA-");
 	CHECK(dec("&2D3eAA-") > 0);
 	CHECK_EQ_STR(out, "\xf0\x9f\x98\x80");
-	/* control characters must be encoded */
-	CHECK(enc("a\tb") > 0);
-	CHECK_EQ_STR(out, "a&AAk-b");
-	CHECK(dec("a&AAk-b") > 0);
-	CHECK_EQ_STR(out, "a\tb");
+	/* the highest BMP code points */
+	CHECK(enc("\xef\xbf\xbd") > 0);
+	CHECK_EQ_STR(out, "&,,0-");
+	CHECK(dec("&,,0-") > 0);
+	CHECK_EQ_STR(out, "\xef\xbf\xbd");
+	/* U+00A0 is the first code point after the controls */
+	CHECK(enc("\xc2\xa0") > 0);
+	CHECK_EQ_STR(out, "&AKA-");
 }
 
 TEST(invalid)
@@ -78,6 +81,10 @@ TEST(invalid)
 		"&AGE-",         /* encoded printable ASCII 'a' */
 		"&ACY-",         /* encoded '&' */
 		"&AAA-",         /* encoded NUL */
+		"a&AAk-b",       /* encoded TAB: no controls in names */
+		"&AA0ACg-",      /* encoded CR LF */
+		"&AH8-",         /* encoded DEL */
+		"&AIU-",         /* encoded C1 control U+0085 */
 		"&AOQ-&APY-",    /* two adjacent runs */
 		"&2D0-",         /* lone high surrogate */
 		"&2D0AYQ-",      /* high surrogate + 'a' */
@@ -112,6 +119,11 @@ TEST(utf8_validity)
 	CHECK(!mutf7_utf8_valid("\xe6\x97", 2));             /* truncated */
 	CHECK(!mutf7_utf8_valid("\x80", 1));                 /* stray continuation */
 	CHECK(!mutf7_utf8_valid("a\0b", 3));                 /* NUL */
+	CHECK(!mutf7_utf8_valid("a\r\nb", 4));              /* controls */
+	CHECK(!mutf7_utf8_valid("\x7f", 1));
+	CHECK(!mutf7_utf8_valid("\xc2\x85", 2));             /* C1 control */
+	CHECK(mutf7_utf8_valid("\xc2\xa0", 2));
+	CHECK_EQ_INT(enc("a\tb"), MUTF7_EINVAL);
 	CHECK(!mutf7_utf8_valid("\xff", 1));
 	CHECK_EQ_INT(enc("\xc0\xaf"), MUTF7_EINVAL);
 }
@@ -136,8 +148,8 @@ TEST(round_trip_all_bmp_and_astral)
 	 * back the same wire form. */
 	char name[16], wire[64], back[16];
 	int fails = 0;
-	for (uint32_t cp = 1; cp <= 0x10ffff && fails < 5; cp += (cp < 0x3000 ? 1 : 97)) {
-		if (cp >= 0xd800 && cp <= 0xdfff)
+	for (uint32_t cp = 0x20; cp <= 0x10ffff && fails < 5; cp += (cp < 0x3000 ? 1 : 97)) {
+		if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x7f && cp <= 0x9f))
 			continue;
 		size_t n = 0;
 		name[n++] = 'x';
