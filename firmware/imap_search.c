@@ -508,6 +508,11 @@ static int eval(const struct imap_search *s, unsigned i, const struct imap_searc
 	return IMAP_SEARCH_NO;
 }
 
+bool imap_search_text_field_is(const struct imap_search_text *t, const char *name, size_t len)
+{
+	return t->where == IMAP_SEARCH_IN_FIELD && t->field_len == len && ieq_n(t->field, name, len);
+}
+
 int imap_search_eval(const struct imap_search *s, const struct imap_search_msg *m)
 {
 	return s->nodes ? eval(s, 0, m) : IMAP_SEARCH_NO;

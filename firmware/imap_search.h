@@ -51,7 +51,9 @@ enum {
 					 NO [LIMIT] with s->err */
 };
 
-/* RETURN options (RFC 4731 / RFC 5182) */
+/* RETURN options (RFC 4731 / RFC 5182). Reminders for the session: SAVE
+ * alone gives no ESEARCH response; SAVE with MIN and/or MAX saves only those
+ * messages; a failed SEARCH ... SAVE empties the saved result. */
 enum {
 	IMAP_SEARCH_RET_MIN = 1u << 0,
 	IMAP_SEARCH_RET_MAX = 1u << 1,
@@ -91,6 +93,9 @@ struct imap_search_text {
 	const char *needle;
 	size_t needle_len;
 };
+
+/* Is this IN_FIELD key about header field name (case-insensitive)? */
+bool imap_search_text_field_is(const struct imap_search_text *t, const char *name, size_t len);
 
 /* Per-message facts for imap_search_eval(). */
 struct imap_search_msg {

@@ -186,6 +186,7 @@ TEST(text_keys)
 	t = imap_search_text(&prog, 1);
 	CHECK(t->needle_len == 11 && memcmp(t->needle, "hello world", 11) == 0);
 	CHECK_EQ_INT(imap_search_text(&prog, 2)->where, IMAP_SEARCH_IN_BODY);
+	CHECK(!imap_search_text_field_is(imap_search_text(&prog, 2), "", 0));
 	CHECK_EQ_INT(imap_search_text(&prog, 3)->where, IMAP_SEARCH_IN_TEXT);
 	t = imap_search_text(&prog, 4);
 	CHECK(t->field_len == 5 && memcmp(t->field, "X-Foo", 5) == 0);
@@ -216,6 +217,8 @@ TEST(text_keys)
 	CHECK_EQ_INT(parse("TO \"a\\\"b\""), IMAP_SEARCH_OK);
 	CHECK(imap_search_text(&prog, 0)->needle_len == 3 &&
 	      memcmp(imap_search_text(&prog, 0)->needle, "a\"b", 3) == 0);
+	CHECK(imap_search_text_field_is(imap_search_text(&prog, 0), "to", 2));
+	CHECK(!imap_search_text_field_is(imap_search_text(&prog, 0), "tO-x", 4));
 	CHECK_EQ_INT(parse("CC x BCC y"), IMAP_SEARCH_OK);
 	CHECK(memcmp(imap_search_text(&prog, 1)->field, "BCC", 3) == 0);
 }
