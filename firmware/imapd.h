@@ -27,5 +27,7 @@ int imapd_start(const struct imapd_options *opt);  /* 0 or negative lwIP err */
  * 0 while work is pending. */
 uint32_t imapd_poll(void);
 void imapd_stop(void);      /* close listeners and sessions (host SIGTERM) */
+/* The port a listener is open on (tls: the implicit-TLS one), 0 if none. */
+uint16_t imapd_port(bool tls);
 
 #endif

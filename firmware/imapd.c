@@ -1,0 +1,321 @@
+/*
+ * imapd.c - the server: lwIP raw-API listener, a fixed pool of session slots,
+ * and the event plumbing between lwIP and the sessions.
+ *
+ * lwIP callbacks only record events (queue input, note output space, note a
+ * dead pcb) and mark the slot runnable; sessions run from imapd_poll(), in
+ * the main loop, never inside lwIP. So a session's transport calls
+ * (tcp_write, tcp_output) are never re-entered from lwIP's input path.
+ *
+ * A slot's life: FREE -> OPEN (accepted; session running) -> CLOSING (the
+ * session closed its transport, or the peer is gone and the session has
+ * nothing left to do; output drains) -> FREE after tcp_close(), or at once
+ * when lwIP reports the pcb dead (imapd_err).
+ */
+#include "imapd.h"
+
+#include <string.h>
+
+#include "imap_session.h"
+#include "imapd_config.h"
+#include "lwip/tcp.h"
+#include "port.h"
+#include "store.h"
+#include "tcp_transport.h"
+
+/* lwIP's coarse poll interval is 500 ms; imapd_poll_cb runs every second. */
+#define IMAPD_POLL_INTERVAL 2
+/* A closing connection whose peer accepts no more data is aborted. */
+#define IMAPD_CLOSE_TIMEOUT_MS 10000u
+/* Session timer (idle timeouts, IDLE notifications). */
+#define IMAPD_TICK_MS 200u
+
+enum slot_state { SLOT_FREE, SLOT_OPEN, SLOT_CLOSING };
+
+struct imapd_slot {
+	struct imap_session session;
+	struct tcp_transport tcp;
+	struct transport *t;       /* what the session talks to: &tcp.t (TLS: a wrapper) */
+	enum slot_state state;
+	bool kick;                 /* an lwIP event since the session last ran */
+	uint32_t closing_since;
+};
+
+static struct imapd {
+	struct imapd_options opt;
+	struct imap_server_info srv;
+	struct tcp_pcb *listener;
+	struct imapd_slot slots[IMAPD_MAX_SESSIONS];
+	unsigned next;             /* round-robin start of the next pass */
+	uint32_t last_tick;
+} srv;
+
+static const char too_many[] = "* BYE Too many connections\r\n";
+
+static void slot_log_peer(const struct imapd_slot *sl, const char *what)
+{
+	const struct tcp_pcb *pcb = sl->tcp.pcb;
+	uint32_t a = sl->tcp.peer;    /* network order: first octet first in memory */
+	const uint8_t *o = (const uint8_t *)&a;
+
+	port_log(PORT_LOG_INFO, "slot %u: %s %u.%u.%u.%u:%u", (unsigned)(sl - srv.slots), what,
+		 o[0], o[1], o[2], o[3], pcb ? pcb->remote_port : 0);
+}
+
+static err_t imapd_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t imapd_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
+static err_t imapd_poll_cb(void *arg, struct tcp_pcb *pcb);
+static void imapd_err(void *arg, err_t err);
+
+static void pcb_attach(struct tcp_pcb *pcb, struct imapd_slot *sl)
+{
+	tcp_arg(pcb, sl);
+	tcp_recv(pcb, imapd_recv);
+	tcp_sent(pcb, imapd_sent);
+	tcp_err(pcb, imapd_err);
+	tcp_poll(pcb, imapd_poll_cb, IMAPD_POLL_INTERVAL);
+}
+
+/* Forget the pcb's callbacks so lwIP never calls back into a freed slot. */
+static void pcb_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+static void slot_free(struct imapd_slot *sl)
+{
+	imap_session_closed(&sl->session);
+	tcp_transport_detach(&sl->tcp);
+	sl->state = SLOT_FREE;
+	sl->kick = false;
+}
+
+static void slot_abort(struct imapd_slot *sl)
+{
+	struct tcp_pcb *pcb = sl->tcp.pcb;
+
+	slot_log_peer(sl, "aborted");
+	if (pcb) {
+		pcb_detach(pcb);
+		tcp_abort(pcb);
+	}
+	slot_free(sl);
+}
+
+/* Closing: once every byte is out of lwIP's send queue, hand the pcb to
+ * tcp_close() (which sends FIN after it) and free the slot. */
+static void slot_try_close(struct imapd_slot *sl)
+{
+	struct tcp_pcb *pcb = sl->tcp.pcb;
+
+	tcp_transport_discard(&sl->tcp);
+	if (pcb && tcp_sndqueuelen(pcb) != 0) {
+		if (port_now_ms() - sl->closing_since > IMAPD_CLOSE_TIMEOUT_MS)
+			slot_abort(sl);
+		return;
+	}
+	if (pcb) {
+		pcb_detach(pcb);
+		if (tcp_close(pcb) != ERR_OK) {
+			/* Out of memory for the FIN: try again on the next pass. */
+			pcb_attach(pcb, sl);
+			return;
+		}
+	}
+	slot_log_peer(sl, "closed");
+	slot_free(sl);
+}
+
+static void slot_closing(struct imapd_slot *sl)
+{
+	sl->state = SLOT_CLOSING;
+	sl->tcp.closing = true;   /* late input is acknowledged and dropped */
+	sl->closing_since = port_now_ms();
+	slot_try_close(sl);
+}
+
+/* ---- lwIP callbacks ---- */
+
+static err_t imapd_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct imapd_slot *sl = arg;
+
+	(void)pcb;
+	if (err != ERR_OK) {   /* lwIP passes ERR_OK only; be safe */
+		if (p)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	tcp_transport_rx(&sl->tcp, p);
+	sl->kick = true;
+	return ERR_OK;
+}
+
+static err_t imapd_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct imapd_slot *sl = arg;
+
+	(void)pcb;
+	(void)len;
+	sl->kick = true;
+	return ERR_OK;
+}
+
+/* Every second: retry what may have failed for lack of memory (a write, a
+ * close) by running the slot again. */
+static err_t imapd_poll_cb(void *arg, struct tcp_pcb *pcb)
+{
+	struct imapd_slot *sl = arg;
+
+	(void)pcb;
+	sl->kick = true;
+	return ERR_OK;
+}
+
+/* The pcb is already freed by lwIP (reset, or retransmissions gave up). */
+static void imapd_err(void *arg, err_t err)
+{
+	struct imapd_slot *sl = arg;
+
+	tcp_transport_detach(&sl->tcp);
+	port_log(PORT_LOG_INFO, "slot %u: connection lost (%s)", (unsigned)(sl - srv.slots),
+		 err == ERR_RST ? "reset by peer" : err == ERR_ABRT ? "timed out" : "error");
+	slot_free(sl);
+}
+
+static struct imapd_slot *slot_take(void)
+{
+	for (unsigned i = 0; i < IMAPD_MAX_SESSIONS; i++)
+		if (srv.slots[i].state == SLOT_FREE)
+			return &srv.slots[i];
+	return NULL;
+}
+
+static err_t imapd_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct imapd_slot *sl;
+
+	(void)arg;
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	tcp_nagle_disable(pcb);
+	sl = slot_take();
+	if (!sl) {
+		/* Tell the client why, then close; nothing else is kept for it. */
+		port_log(PORT_LOG_INFO, "refused a connection: all %u slots busy",
+			 (unsigned)IMAPD_MAX_SESSIONS);
+		tcp_write(pcb, too_many, sizeof too_many - 1, 0);
+		tcp_output(pcb);
+		if (tcp_close(pcb) != ERR_OK) {
+			tcp_abort(pcb);
+			return ERR_ABRT;
+		}
+		return ERR_OK;
+	}
+	tcp_transport_init(&sl->tcp, pcb);
+	sl->t = &sl->tcp.t;
+	sl->state = SLOT_OPEN;
+	sl->kick = true;
+	pcb_attach(pcb, sl);
+	slot_log_peer(sl, "connection from");
+	imap_session_open(&sl->session, sl->t, &srv.srv);
+	return ERR_OK;
+}
+
+/* ---- the main loop's side ---- */
+
+int imapd_start(const struct imapd_options *opt)
+{
+	struct tcp_pcb *pcb, *lpcb;
+	err_t err;
+
+	memset(&srv, 0, sizeof srv);
+	srv.opt = *opt;
+	srv.srv.opt = &srv.opt;
+	srv.srv.starttls_available = false;
+	srv.last_tick = port_now_ms();
+	if (opt->port == 0)
+		return 0;
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb)
+		return ERR_MEM;
+	err = tcp_bind(pcb, IP4_ADDR_ANY, opt->port);
+	if (err != ERR_OK) {
+		tcp_close(pcb);
+		return err;
+	}
+	lpcb = tcp_listen(pcb);   /* frees pcb on success only */
+	if (!lpcb) {
+		tcp_close(pcb);
+		return ERR_MEM;
+	}
+	tcp_accept(lpcb, imapd_accept);
+	srv.listener = lpcb;
+	return 0;
+}
+
+/* One pass over the slots, starting after the slot that went first last
+ * time so that no session can starve the others. */
+uint32_t imapd_poll(void)
+{
+	uint32_t now = port_now_ms();
+	bool tick = now - srv.last_tick >= IMAPD_TICK_MS;
+	bool busy = false;
+
+	if (tick)
+		srv.last_tick = now;
+	for (unsigned k = 0; k < IMAPD_MAX_SESSIONS; k++) {
+		struct imapd_slot *sl = &srv.slots[(srv.next + k) % IMAPD_MAX_SESSIONS];
+		struct imap_session *s = &sl->session;
+
+		if (sl->state == SLOT_CLOSING) {
+			slot_try_close(sl);
+			busy |= sl->state != SLOT_FREE;
+			continue;
+		}
+		if (sl->state != SLOT_OPEN)
+			continue;
+		if (tick)
+			imap_session_tick(s, now);
+		if (sl->kick || imap_session_pending(s)) {
+			sl->kick = false;
+			imap_session_run(s);
+		}
+		if (sl->tcp.closing) {
+			slot_closing(sl);
+		} else if (sl->tcp.eof && tcp_transport_unread(&sl->tcp) == 0 &&
+			   !imap_session_pending(s) && tcp_transport_drained(&sl->tcp)) {
+			/* The peer has finished sending and the session has answered
+			 * all of it. */
+			slot_closing(sl);
+		}
+		busy |= sl->state == SLOT_OPEN && (sl->kick || imap_session_pending(s));
+	}
+	srv.next = (srv.next + 1) % IMAPD_MAX_SESSIONS;
+	if (srv.opt.store && store_poll(srv.opt.store))
+		busy = true;
+	if (busy)
+		return 0;
+	now = port_now_ms() - srv.last_tick;
+	return now >= IMAPD_TICK_MS ? 0 : IMAPD_TICK_MS - now;
+}
+
+void imapd_stop(void)
+{
+	if (srv.listener) {
+		tcp_close(srv.listener);
+		srv.listener = NULL;
+	}
+	for (unsigned i = 0; i < IMAPD_MAX_SESSIONS; i++)
+		if (srv.slots[i].state != SLOT_FREE)
+			slot_abort(&srv.slots[i]);
+}
+
+uint16_t imapd_port(bool tls)
+{
+	return !tls && srv.listener ? srv.opt.port : 0;
+}
