@@ -40,6 +40,12 @@ enum op {
 	OP_MODSEQ,
 };
 
+/* SENT* compare the Date: header, the others INTERNALDATE. */
+static bool is_sent(unsigned op)
+{
+	return op == OP_SENTBEFORE || op == OP_SENTON || op == OP_SENTSINCE;
+}
+
 /* What follows a key's name. */
 enum arg {
 	A_NONE,
@@ -241,7 +247,7 @@ static bool key_args(struct pctx *c, const struct keydef *k, unsigned idx, unsig
 		if (!imap_p_date(p, &day))
 			return bad(c, "Invalid date");
 		n->u.day = day / 86400;
-		s->needs |= k->op >= OP_SENTBEFORE ? IMAP_SEARCH_NEED_DATE : IMAP_SEARCH_NEED_STAT;
+		s->needs |= is_sent(k->op) ? IMAP_SEARCH_NEED_DATE : IMAP_SEARCH_NEED_STAT;
 		return true;
 	case A_NUMBER:
 		if (!imap_p_number64(p, &n->u.num))
@@ -418,7 +424,7 @@ static int yes_if(bool b)
 /* Day of INTERNALDATE or of Date:, or -1 with *r set when unknown / absent. */
 static bool msg_day(const struct imap_search_msg *m, enum op op, int64_t *day, int *r)
 {
-	if (op >= OP_SENTBEFORE) {
+	if (is_sent(op)) {
 		if (!(m->have & IMAP_SEARCH_NEED_DATE)) {
 			*r = IMAP_SEARCH_UNKNOWN;
 			return false;
