@@ -91,6 +91,9 @@ firmware size:
 	@echo "make: boards/$(BOARD)/board.mk does not exist (BOARD=$(BOARD))" >&2; exit 1
 endif
 
+# Fuzzing itself is mk/fuzz.mk's (FUZZ_SECONDS per target).
+fuzz: fuzz-run
+
 bench: $(BUILD)/host/imapd $(BENCH_TARGETS)
 
 clean:
