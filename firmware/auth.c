@@ -29,7 +29,8 @@
 static bool user_key(const char *user, char key[STORE_CFG_KEY_MAX + 1])
 {
 	size_t n = strlen(user);
-	if (n == 0 || n > IMAPD_USER_MAX || n + 5 > STORE_CFG_KEY_MAX)
+	/* '$' starts pseudo-owners such as the shared namespace's */
+	if (n == 0 || n > IMAPD_USER_MAX || n + 5 > STORE_CFG_KEY_MAX || user[0] == '$')
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)user[i] <= 0x20 || user[i] == '/' || user[i] == 0x7f)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imap_acl.h"
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
@@ -249,6 +250,10 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 	if (imap_mbox_find(s, name, &mb) != STORE_OK || store_mbox_info(st, mb, &info) != STORE_OK ||
 	    (info.attrs & STORE_MB_NOSELECT)) {
 		refuse(s, nonsync, n, "NO", "[TRYCREATE] Mailbox doesn't exist");
+		return true;
+	}
+	if (!(imap_mbox_rights(s, mb) & ACL_I)) {
+		refuse(s, nonsync, n, "NO", "[NOPERM] Permission denied");
 		return true;
 	}
 	if (n > IMAPD_APPEND_LIMIT) {

@@ -290,7 +290,7 @@ int imap_cmd_namespace(struct imap_session *s)
 {
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
-	imap_out_str(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+	imap_out_str(s, "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))\r\n");
 	imap_tagged(s, "OK", "NAMESPACE completed");
 	return IMAP_DONE;
 }

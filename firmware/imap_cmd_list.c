@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imap_acl.h"
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
@@ -59,20 +60,22 @@ static bool matches(const struct imap_list_state *l, const char *name)
 	return false;
 }
 
-/* Children of name: any, and any subscribed (for RECURSIVEMATCH). */
-static void children(struct imap_session *s, const char *name, bool *any, bool *subscribed)
+/* Children of a mailbox (same owner): any visible, and any subscribed. */
+static void children(struct imap_session *s, const struct store_mbox_info *parent, bool *any,
+		     bool *subscribed)
 {
 	struct store *st = imap_store(s);
 	struct store_mbox_info info;
-	size_t len = strlen(name);
+	size_t len = strlen(parent->name);
 	*any = *subscribed = false;
-	for (store_mbox_t mb = store_mbox_next(st, s->user, -1); mb >= 0;
-	     mb = store_mbox_next(st, s->user, mb)) {
+	for (store_mbox_t mb = store_mbox_next(st, parent->user, -1); mb >= 0;
+	     mb = store_mbox_next(st, parent->user, mb)) {
 		if (store_mbox_info(st, mb, &info) != STORE_OK ||
-		    strncmp(info.name, name, len) != 0 || info.name[len] != '/')
+		    strncmp(info.name, parent->name, len) != 0 || info.name[len] != '/' ||
+		    !(imap_mbox_rights(s, mb) & ACL_L))
 			continue;
 		*any = true;
-		if (info.attrs & STORE_MB_SUBSCRIBED)
+		if (imap_mbox_subscribed(s, mb))
 			*subscribed = true;
 	}
 }
@@ -82,6 +85,7 @@ static int list_step(struct imap_session *s)
 	struct imap_list_state *l = &s->u.list;
 	struct store *st = imap_store(s);
 	struct store_mbox_info info;
+	char vname[IMAP_VNAME_MAX + 1];
 
 	if (l->empty_pattern) {
 		l->empty_pattern = false;
@@ -90,15 +94,18 @@ static int list_step(struct imap_session *s)
 			goto done;
 		return IMAP_MORE;
 	}
-	l->cursor = store_mbox_next(st, s->user, l->cursor);
+	l->cursor = store_mbox_next(st, NULL, l->cursor);
 	if (l->cursor < 0)
 		goto done;
-	if (store_mbox_info(st, l->cursor, &info) != STORE_OK || !matches(l, info.name))
+	if (store_mbox_info(st, l->cursor, &info) != STORE_OK)
+		return IMAP_MORE;
+	imap_mbox_vname(s, info.user, info.name, vname, sizeof(vname));
+	if (!matches(l, vname) || !(imap_mbox_rights(s, l->cursor) & ACL_L))
 		return IMAP_MORE;
 
-	bool subscribed = (info.attrs & STORE_MB_SUBSCRIBED) != 0;
+	bool subscribed = imap_mbox_subscribed(s, l->cursor);
 	bool kids, sub_kids;
-	children(s, info.name, &kids, &sub_kids);
+	children(s, &info, &kids, &sub_kids);
 	bool childinfo = false;
 	uint32_t special = info.attrs & (STORE_MB_ALL | STORE_MB_ARCHIVE | STORE_MB_DRAFTS |
 					 STORE_MB_FLAGGED | STORE_MB_JUNK | STORE_MB_SENT |
@@ -133,12 +140,13 @@ static int list_step(struct imap_session *s)
 				sep = " ";
 			}
 	imap_out_str(s, ") \"/\" ");
-	imap_out_mailbox(s, info.name);
+	imap_out_mailbox(s, vname);
 	if (childinfo)
 		imap_out_str(s, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 	imap_out_str(s, "\r\n");
-	if (l->status_items && !(info.attrs & STORE_MB_NOSELECT))
-		imap_status_write(s, l->cursor, info.name, l->status_items);
+	if (l->status_items && !(info.attrs & STORE_MB_NOSELECT) &&
+	    (imap_mbox_rights(s, l->cursor) & ACL_R))
+		imap_status_write(s, l->cursor, vname, l->status_items);
 	return IMAP_MORE;
 done:
 	imap_tagged(s, "OK", "%s completed", l->lsub ? "LSUB" : "LIST");

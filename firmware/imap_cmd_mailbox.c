@@ -6,11 +6,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imap_acl.h"
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
 
-#define NAME_CAP (STORE_NAME_MAX * 4 + 1)
+#define NAME_CAP (IMAP_VNAME_MAX * 4 + 1)
 
 /* Parse one mailbox argument into a validated UTF-8 name. On failure the
  * tagged BAD has been set and false is returned. */
@@ -98,7 +99,16 @@ static int select_common(struct imap_session *s, bool readonly)
 		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
 		return IMAP_DONE;
 	}
+	uint32_t rights = imap_mbox_rights(s, mb);
+	if (!(rights & ACL_R)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
+		return IMAP_DONE;
+	}
+	/* nothing this user could change: say so up front (RFC 4314 5.2) */
+	if (!(rights & (ACL_S | ACL_W | ACL_T | ACL_E | ACL_I)))
+		readonly = true;
 	imap_view_open(s, mb, readonly);
+	s->v.rights = rights;
 	s->state = IMAP_S_SELECTED;
 	imap_out_str(s, "* FLAGS ");
 	out_flag_names(s, false);
@@ -176,7 +186,11 @@ int imap_cmd_create(struct imap_session *s)
 		return IMAP_DONE;
 	}
 	int r = imap_mbox_create_path(s, name, attrs);
-	if (r != STORE_OK)
+	if (r == IMAP_ERR_NOPERM)
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
+	else if (r == STORE_INVAL)
+		imap_tagged(s, "NO", "[CANNOT] Invalid mailbox name");
+	else if (r != STORE_OK)
 		imap_tagged_store_err(s, r, "CREATE");
 	else
 		imap_tagged(s, "OK", "CREATE completed");
@@ -203,6 +217,10 @@ int imap_cmd_delete(struct imap_session *s)
 		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
 		return IMAP_DONE;
 	}
+	if (!(imap_mbox_rights(s, mb) & ACL_X)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
+		return IMAP_DONE;
+	}
 	bool children = imap_mbox_has_children(s, name);
 	if (children && (info.attrs & STORE_MB_NOSELECT)) {
 		/* RFC 3501 6.3.4 */
@@ -212,10 +230,11 @@ int imap_cmd_delete(struct imap_session *s)
 	if (s->state == IMAP_S_SELECTED && s->v.mb == mb)
 		imap_select_close(s);
 	int r = store_mbox_delete(st, mb);
-	if (r == STORE_OK && children) {
-		/* Keep the name as a \Noselect node so the children stay reachable */
-		r = store_mbox_create(st, s->user, name,
-				      STORE_MB_NOSELECT | (info.attrs & STORE_MB_SUBSCRIBED), &mb);
+	if (r == STORE_OK) {
+		imap_acl_drop(st, info.uidvalidity);
+		if (children)   /* keep a \Noselect node so the children stay reachable */
+			r = store_mbox_create(st, info.user, info.name,
+					      STORE_MB_NOSELECT | (info.attrs & STORE_MB_SUBSCRIBED), &mb);
 	}
 	if (r != STORE_OK)
 		imap_tagged_store_err(s, r, "DELETE");
@@ -280,8 +299,17 @@ int imap_cmd_rename(struct imap_session *s)
 		imap_tagged(s, "NO", "[CANNOT] %s", why);
 		return IMAP_DONE;
 	}
-	if (imap_mbox_find(s, from, &mb) != STORE_OK) {
+	struct imap_mbref rf, rt;
+	if (imap_mbox_find(s, from, &mb) != STORE_OK || !imap_mbox_resolve(s, from, &rf)) {
 		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", from);
+		return IMAP_DONE;
+	}
+	if (!imap_mbox_resolve(s, to, &rt) || strcmp(rf.owner, rt.owner) != 0) {
+		imap_tagged(s, "NO", "[CANNOT] Cannot move a mailbox to another namespace");
+		return IMAP_DONE;
+	}
+	if (!(imap_mbox_rights(s, mb) & ACL_X)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
 	}
 	if (imap_mbox_find(s, to, &mb) == STORE_OK || strcmp(to, "INBOX") == 0) {
@@ -299,6 +327,10 @@ int imap_cmd_rename(struct imap_session *s)
 		*slash = '\0';
 		int r = imap_mbox_create_path(s, to, 0);
 		*slash = '/';
+		if (r == IMAP_ERR_NOPERM) {
+			imap_tagged(s, "NO", "[NOPERM] Permission denied");
+			return IMAP_DONE;
+		}
 		if (r != STORE_OK && r != STORE_EXISTS) {
 			imap_tagged_store_err(s, r, "RENAME");
 			return IMAP_DONE;
@@ -318,7 +350,7 @@ int imap_cmd_rename(struct imap_session *s)
 		s->step = rename_inbox_step;
 		return IMAP_MORE;
 	}
-	int r = store_mbox_rename(st, s->user, from, to);
+	int r = store_mbox_rename(st, rf.owner, rf.name, rt.name);
 	if (r != STORE_OK)
 		imap_tagged_store_err(s, r, "RENAME");
 	else
@@ -346,8 +378,7 @@ static int subscribe(struct imap_session *s, bool on)
 		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
 		return IMAP_DONE;
 	}
-	uint32_t attrs = on ? (info.attrs | STORE_MB_SUBSCRIBED) : (info.attrs & ~STORE_MB_SUBSCRIBED);
-	int r = attrs == info.attrs ? STORE_OK : store_mbox_set_attrs(st, mb, attrs);
+	int r = imap_mbox_subscribe(s, mb, on);
 	if (r != STORE_OK)
 		imap_tagged_store_err(s, r, on ? "SUBSCRIBE" : "UNSUBSCRIBE");
 	else
@@ -433,6 +464,10 @@ int imap_cmd_status(struct imap_session *s)
 	}
 	if (info.attrs & STORE_MB_NOSELECT) {
 		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
+		return IMAP_DONE;
+	}
+	if (!(imap_mbox_rights(s, mb) & ACL_R)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
 	}
 	imap_status_write(s, mb, name, items);

@@ -49,4 +49,10 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync);
 /* imap_cmd_idle.c */
 int imap_cmd_idle(struct imap_session *s);
 
+/* imap_cmd_acl.c (RFC 4314) */
+int imap_cmd_getacl(struct imap_session *s);
+int imap_cmd_setacl(struct imap_session *s);
+int imap_cmd_deleteacl(struct imap_session *s);
+int imap_cmd_listrights(struct imap_session *s);
+int imap_cmd_myrights(struct imap_session *s);
 #endif

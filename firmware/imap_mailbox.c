@@ -1,19 +1,59 @@
 /*
- * imap_mailbox.c - mailbox naming rules and hierarchy helpers.
+ * imap_mailbox.c - mailbox naming rules, namespaces and hierarchy helpers.
  * Delimiter '/'; names are stored as UTF-8; INBOX is case-insensitive.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "imap_acl.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
+
+bool imap_mbox_resolve(const struct imap_session *s, const char *vname, struct imap_mbref *ref)
+{
+	const char *owner = s->user, *name = vname;
+	size_t olen = strlen(s->user);
+	size_t lo = sizeof(IMAP_NS_OTHER) - 1, ls = sizeof(IMAP_NS_SHARED) - 1;
+	if (strncmp(vname, IMAP_NS_OTHER, lo) == 0) {
+		owner = vname + lo;
+		const char *slash = strchr(owner, '/');
+		if (!slash)
+			return false;
+		olen = (size_t)(slash - owner);
+		name = slash + 1;
+	} else if (strncmp(vname, IMAP_NS_SHARED, ls) == 0) {
+		owner = IMAP_SHARED_OWNER;
+		olen = strlen(owner);
+		name = vname + ls;
+	}
+	if (olen == 0 || olen > STORE_USER_MAX || strlen(name) > STORE_NAME_MAX || !*name)
+		return false;
+	memcpy(ref->owner, owner, olen);
+	ref->owner[olen] = '\0';
+	strcpy(ref->name, name);
+	/* another user's INBOX keeps its canonical spelling */
+	if (strncasecmp(ref->name, "INBOX", 5) == 0 && (ref->name[5] == '\0' || ref->name[5] == '/'))
+		memcpy(ref->name, "INBOX", 5);
+	return true;
+}
+
+void imap_mbox_vname(const struct imap_session *s, const char *owner, const char *name,
+		     char *out, size_t cap)
+{
+	if (strcmp(owner, s->user) == 0)
+		snprintf(out, cap, "%s", name);
+	else if (strcmp(owner, IMAP_SHARED_OWNER) == 0)
+		snprintf(out, cap, IMAP_NS_SHARED "%s", name);
+	else
+		snprintf(out, cap, IMAP_NS_OTHER "%s/%s", owner, name);
+}
 
 const char *imap_mbox_name_check(const char *name)
 {
 	size_t len = strlen(name);
 	if (len == 0)
 		return "Empty mailbox name";
-	if (len > STORE_NAME_MAX)
-		return "Mailbox name too long";
 	if (name[0] == '/' || name[len - 1] == '/' || strstr(name, "//"))
 		return "Empty hierarchy level in mailbox name";
 	if (strpbrk(name, "*%"))
@@ -21,46 +61,131 @@ const char *imap_mbox_name_check(const char *name)
 	return NULL;
 }
 
-int imap_mbox_find(struct imap_session *s, const char *name, store_mbox_t *mb)
+uint32_t imap_mbox_rights(struct imap_session *s, store_mbox_t mb)
 {
-	return store_mbox_find(imap_store(s), s->user, name, mb);
+	struct store_mbox_info info;
+	if (store_mbox_info(imap_store(s), mb, &info) != STORE_OK)
+		return 0;
+	return imap_acl_rights(imap_store(s), info.uidvalidity, info.user, s->user);
 }
 
-int imap_mbox_create_path(struct imap_session *s, const char *name, uint32_t attrs)
+int imap_mbox_find(struct imap_session *s, const char *vname, store_mbox_t *mb)
+{
+	struct imap_mbref ref;
+	if (!imap_mbox_resolve(s, vname, &ref))
+		return STORE_NOENT;
+	int r = store_mbox_find(imap_store(s), ref.owner, ref.name, mb);
+	if (r == STORE_OK && !(imap_mbox_rights(s, *mb) & ACL_L))
+		return STORE_NOENT;
+	return r;
+}
+
+/* May this session create ref? Own namespace: yes. Elsewhere: the 'k' right
+ * on the nearest existing superior; a new top-level shared mailbox is open
+ * to every user, who then administers it. */
+static bool may_create(struct imap_session *s, const struct imap_mbref *ref)
 {
 	struct store *st = imap_store(s);
-	char path[STORE_NAME_MAX + 1];
+	char parent[STORE_NAME_MAX + 1];
 	store_mbox_t mb;
-	size_t len = strlen(name);
-	if (len > STORE_NAME_MAX)
-		return STORE_INVAL;
-	if (store_mbox_find(st, s->user, name, &mb) == STORE_OK)
-		return STORE_EXISTS;
-	for (size_t i = 1; i < len; i++) {
-		if (name[i] != '/')
-			continue;
-		memcpy(path, name, i);
-		path[i] = '\0';
-		if (store_mbox_find(st, s->user, path, &mb) == STORE_OK)
-			continue;
-		int r = store_mbox_create(st, s->user, path, 0, &mb);
-		if (r != STORE_OK)
-			return r;
+	if (strcmp(ref->owner, s->user) == 0)
+		return true;
+	strcpy(parent, ref->name);
+	for (char *slash = strrchr(parent, '/'); slash; slash = strrchr(parent, '/')) {
+		*slash = '\0';
+		if (store_mbox_find(st, ref->owner, parent, &mb) == STORE_OK)
+			return (imap_mbox_rights(s, mb) & ACL_K) != 0;
 	}
-	return store_mbox_create(st, s->user, name, attrs, &mb);
+	return strcmp(ref->owner, IMAP_SHARED_OWNER) == 0;
 }
 
-bool imap_mbox_has_children(struct imap_session *s, const char *name)
+int imap_mbox_create_path(struct imap_session *s, const char *vname, uint32_t attrs)
+{
+	struct store *st = imap_store(s);
+	struct imap_mbref ref;
+	char path[STORE_NAME_MAX + 1];
+	store_mbox_t mb;
+	if (!imap_mbox_resolve(s, vname, &ref))
+		return STORE_INVAL;
+	if (store_mbox_find(st, ref.owner, ref.name, &mb) == STORE_OK)
+		return (imap_mbox_rights(s, mb) & ACL_L) ? STORE_EXISTS : IMAP_ERR_NOPERM;
+	if (!may_create(s, &ref))
+		return IMAP_ERR_NOPERM;
+	bool foreign = strcmp(ref.owner, s->user) != 0;
+	size_t len = strlen(ref.name);
+	for (size_t i = 1; i <= len; i++) {
+		if (ref.name[i] != '/' && ref.name[i] != '\0')
+			continue;
+		memcpy(path, ref.name, i);
+		path[i] = '\0';
+		if (store_mbox_find(st, ref.owner, path, &mb) == STORE_OK)
+			continue;
+		int r = store_mbox_create(st, ref.owner, path, i == len ? attrs : 0, &mb);
+		if (r != STORE_OK)
+			return r;
+		if (foreign) {
+			/* the creator administers what it created (RFC 4314 5.1.1) */
+			struct store_mbox_info info;
+			if (store_mbox_info(st, mb, &info) == STORE_OK)
+				(void)imap_acl_set(st, info.uidvalidity, s->user, '=', ACL_ALL);
+		}
+	}
+	return STORE_OK;
+}
+
+bool imap_mbox_has_children(struct imap_session *s, const char *vname)
 {
 	struct store *st = imap_store(s);
 	struct store_mbox_info info;
-	size_t len = strlen(name);
-	for (store_mbox_t mb = store_mbox_next(st, s->user, -1); mb >= 0;
-	     mb = store_mbox_next(st, s->user, mb))
+	struct imap_mbref ref;
+	if (!imap_mbox_resolve(s, vname, &ref))
+		return false;
+	size_t len = strlen(ref.name);
+	for (store_mbox_t mb = store_mbox_next(st, ref.owner, -1); mb >= 0;
+	     mb = store_mbox_next(st, ref.owner, mb))
 		if (store_mbox_info(st, mb, &info) == STORE_OK &&
-		    strncmp(info.name, name, len) == 0 && info.name[len] == '/')
+		    strncmp(info.name, ref.name, len) == 0 && info.name[len] == '/')
 			return true;
 	return false;
+}
+
+static void sub_key(struct imap_session *s, uint32_t uidvalidity, char key[STORE_CFG_KEY_MAX + 1])
+{
+	snprintf(key, STORE_CFG_KEY_MAX + 1, "sub/%s/%08lx", s->user, (unsigned long)uidvalidity);
+}
+
+bool imap_mbox_subscribed(struct imap_session *s, store_mbox_t mb)
+{
+	struct store_mbox_info info;
+	char key[STORE_CFG_KEY_MAX + 1];
+	uint8_t one;
+	if (store_mbox_info(imap_store(s), mb, &info) != STORE_OK)
+		return false;
+	if (strcmp(info.user, s->user) == 0)
+		return (info.attrs & STORE_MB_SUBSCRIBED) != 0;
+	sub_key(s, info.uidvalidity, key);
+	return store_cfg_get(imap_store(s), key, &one, 1) == 1;
+}
+
+int imap_mbox_subscribe(struct imap_session *s, store_mbox_t mb, bool on)
+{
+	struct store *st = imap_store(s);
+	struct store_mbox_info info;
+	char key[STORE_CFG_KEY_MAX + 1];
+	int r = store_mbox_info(st, mb, &info);
+	if (r != STORE_OK)
+		return r;
+	if (strcmp(info.user, s->user) == 0) {
+		uint32_t attrs = on ? (info.attrs | STORE_MB_SUBSCRIBED) : (info.attrs & ~STORE_MB_SUBSCRIBED);
+		return attrs == info.attrs ? STORE_OK : store_mbox_set_attrs(st, mb, attrs);
+	}
+	sub_key(s, info.uidvalidity, key);
+	if (on) {
+		uint8_t one = 1;
+		return store_cfg_put(st, key, &one, 1);
+	}
+	r = store_cfg_del(st, key);
+	return r == STORE_NOENT ? STORE_OK : r;
 }
 
 int imap_mbox_create_defaults(struct store *st, const char *user)

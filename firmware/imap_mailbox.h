@@ -22,13 +22,44 @@ enum {
 	IMAP_STATUS_SIZE = 1u << 5,
 };
 
+/*
+ * Namespaces (RFC 2342): a client-visible name is either the session user's
+ * own ("INBOX", "Projects/x"), another user's under "Other Users/<user>/",
+ * or a shared mailbox under "Shared/" (owned by IMAP_SHARED_OWNER, a name no
+ * login can have). Rights come from imap_acl.h.
+ */
+#define IMAP_NS_OTHER "Other Users/"
+#define IMAP_NS_SHARED "Shared/"
+#define IMAP_SHARED_OWNER "$shared"
+#define IMAP_VNAME_MAX (sizeof(IMAP_NS_OTHER) + STORE_USER_MAX + 1 + STORE_NAME_MAX)
+
+struct imap_mbref {
+	char owner[STORE_USER_MAX + 1];
+	char name[STORE_NAME_MAX + 1];
+};
+
+/* Map a visible name to owner and store name; false if it names no possible
+ * mailbox (a namespace prefix, or too long). */
+bool imap_mbox_resolve(const struct imap_session *s, const char *vname, struct imap_mbref *ref);
+/* The visible name of a store mailbox for this session. */
+void imap_mbox_vname(const struct imap_session *s, const char *owner, const char *name,
+		     char *out, size_t cap);
+
 /* NULL if name (UTF-8, INBOX folded) may be created, else the reason. */
 const char *imap_mbox_name_check(const char *name);
-int imap_mbox_find(struct imap_session *s, const char *name, store_mbox_t *mb);
+/* Find a visible name. A mailbox without the lookup right is reported as
+ * STORE_NOENT, exactly as a missing one (RFC 4314 6). */
+int imap_mbox_find(struct imap_session *s, const char *vname, store_mbox_t *mb);
+uint32_t imap_mbox_rights(struct imap_session *s, store_mbox_t mb);
 /* Create name and any missing superiors (RFC 3501 6.3.3). STORE_EXISTS if
- * name itself exists. */
-int imap_mbox_create_path(struct imap_session *s, const char *name, uint32_t attrs);
-bool imap_mbox_has_children(struct imap_session *s, const char *name);
+ * name itself exists; STORE_INVAL-like NOPERM is reported as -100. */
+#define IMAP_ERR_NOPERM (-100)
+int imap_mbox_create_path(struct imap_session *s, const char *vname, uint32_t attrs);
+bool imap_mbox_has_children(struct imap_session *s, const char *vname);
+/* Subscriptions: the owner's are a mailbox attribute, other users' a config
+ * record of their own. */
+bool imap_mbox_subscribed(struct imap_session *s, store_mbox_t mb);
+int imap_mbox_subscribe(struct imap_session *s, store_mbox_t mb, bool on);
 const char *imap_special_use_name(uint32_t attr);
 /* Default mailboxes of a new user, with their special-use attributes. */
 int imap_mbox_create_defaults(struct store *st, const char *user);

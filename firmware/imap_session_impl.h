@@ -45,6 +45,7 @@ enum imap_reader {
 struct imap_view {
 	store_mbox_t mb;
 	bool readonly;
+	uint32_t rights;          /* ACL_* of the user on it (imap_acl.h) */
 	uint32_t exists;          /* messages the client knows */
 	uint32_t uid_max;         /* highest UID announced */
 	uint64_t exp_modseq;      /* expunges up to here have been announced */

@@ -1,0 +1,400 @@
+"""IMAP core I: states, authentication, mailbox commands, APPEND, literals,
+modified UTF-7, IDLE and updates across sessions (RFC 3501, 7888, 2177,
+5258, 5819, 6154, 6855, 4959)."""
+import base64
+import socket
+import time
+import unittest
+
+from harness import Server
+from rawimap import Raw
+
+MSG = (b"From: Alice <alice@example.org>\r\nTo: bob@example.org\r\n"
+       b"Subject: hello\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\r\nHi Bob\r\n")
+
+
+class Core1(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(users=[("alice", "pw"), ("bob", "pw2")], allow_plaintext=True)
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def conn(self, login=True, user="alice", password="pw"):
+        c = Raw(self.srv.port)
+        self.addCleanup(c.close)
+        if login:
+            c.login(user, password)
+        return c
+
+    # ---- states and authentication ----
+
+    def test_greeting_and_capability(self):
+        c = self.conn(login=False)
+        self.assertTrue(c.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1"))
+        u, t = c.ok("CAPABILITY")
+        caps = u[0].split()
+        for cap in ("IMAP4rev1", "LITERAL+", "SASL-IR", "IDLE", "ENABLE", "ID",
+                    "NAMESPACE", "UNSELECT", "AUTH=PLAIN"):
+            self.assertIn(cap, caps)
+        _, t = c.cmd("LOGIN alice pw")
+        self.assertIn("[CAPABILITY", t)
+        u, t = c.ok("CAPABILITY")
+        for cap in ("LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE",
+                    "CHILDREN", "UTF8=ACCEPT"):
+            self.assertIn(cap, u[0].split())
+        self.assertTrue(any(c_.startswith("APPENDLIMIT=") for c_ in u[0].split()))
+
+    def test_wrong_state_is_bad(self):
+        c = self.conn(login=False)
+        for cmd in ("SELECT INBOX", "LIST \"\" *", "CHECK", "FETCH 1 FLAGS", "ENABLE UTF8=ACCEPT"):
+            _, t = c.cmd(cmd)
+            self.assertIn(" BAD ", t, cmd)
+        c.login()
+        for cmd in ("CHECK", "CLOSE", "UNSELECT", "LOGIN alice pw"):
+            _, t = c.cmd(cmd)
+            self.assertIn(" BAD ", t, cmd)
+
+    def test_login_failures(self):
+        c = self.conn(login=False)
+        _, t = c.cmd("LOGIN alice wrong")
+        self.assertIn("NO [AUTHENTICATIONFAILED]", t)
+        _, t = c.cmd("LOGIN nobody pw")
+        self.assertIn("NO [AUTHENTICATIONFAILED]", t)
+        _, t = c.cmd("LOGIN alice")
+        self.assertIn(" BAD ", t)
+
+    def test_authenticate_plain(self):
+        c = self.conn(login=False)
+        ir = base64.b64encode(b"\0alice\0pw").decode()
+        _, t = c.cmd("AUTHENTICATE PLAIN " + ir)
+        self.assertIn("OK", t)
+        c2 = self.conn(login=False)
+        c2.send("a AUTHENTICATE PLAIN\r\n")
+        self.assertTrue(c2.line().startswith(b"+"))
+        c2.send(base64.b64encode(b"\0bob\0pw2") + b"\r\n")
+        _, t = c2.collect("a")
+        self.assertTrue(t.startswith("a OK"), t)
+        c3 = self.conn(login=False)
+        c3.send("b AUTHENTICATE PLAIN\r\n")
+        c3.line()
+        c3.send("*\r\n")
+        _, t = c3.collect("b")
+        self.assertTrue(t.startswith("b BAD"), t)
+        _, t = c3.cmd("AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice\0bad").decode())
+        self.assertIn("NO [AUTHENTICATIONFAILED]", t)
+
+    def test_logout(self):
+        c = self.conn()
+        u, t = c.cmd("LOGOUT")
+        self.assertTrue(u[0].startswith("* BYE"))
+        self.assertIn("OK", t)
+
+    def test_id_namespace_enable(self):
+        c = self.conn()
+        u, _ = c.ok('ID ("name" "test")')
+        self.assertTrue(u[0].startswith("* ID ("))
+        u, _ = c.ok("NAMESPACE")
+        self.assertTrue(u[0].startswith('* NAMESPACE (("" "/"))'))
+        u, _ = c.ok("ENABLE UTF8=ACCEPT")
+        self.assertEqual(u[0], "* ENABLED UTF8=ACCEPT")
+
+    # ---- mailboxes ----
+
+    def test_default_mailboxes_special_use(self):
+        c = self.conn(user="bob", password="pw2")
+        u, _ = c.ok('LIST "" "*"')
+        text = "\n".join(u)
+        for name, attr in (("Drafts", "\\Drafts"), ("Sent", "\\Sent"), ("Trash", "\\Trash"),
+                           ("Junk", "\\Junk"), ("Archive", "\\Archive")):
+            line = [x for x in u if x.endswith('"/" ' + name) or x.endswith('"/" "%s"' % name)]
+            self.assertTrue(line, text)
+            self.assertIn(attr, line[0])
+        self.assertIn("INBOX", text)
+        u, _ = c.ok('LIST (SPECIAL-USE) "" "*"')
+        self.assertEqual(len(u), 5, u)
+        u, _ = c.ok('LIST "" ""')
+        self.assertEqual(u, ['* LIST (\\Noselect) "/" ""'])
+
+    def test_create_hierarchy_delete_rename(self):
+        c = self.conn()
+        c.ok("CREATE h1/h2/h3")
+        u, _ = c.ok('LIST "" "h1*"')
+        self.assertEqual(len(u), 3, u)
+        self.assertIn("\\HasChildren", [x for x in u if x.endswith(" h1")][0])
+        u, _ = c.ok('LIST "" "h1/%"')
+        self.assertEqual(len(u), 1, u)
+        _, t = c.cmd("CREATE h1")
+        self.assertIn("NO [ALREADYEXISTS]", t)
+        # deleting a parent with children leaves a \Noselect node
+        c.ok("DELETE h1")
+        u, _ = c.ok('LIST "" "h1"')
+        self.assertIn("\\Noselect", u[0])
+        _, t = c.cmd("SELECT h1")
+        self.assertIn("NO", t)
+        _, t = c.cmd("DELETE h1")
+        self.assertIn("NO", t)
+        c.ok("RENAME h1 r1")
+        u, _ = c.ok('LIST "" "r1*"')
+        self.assertEqual(sorted(x.split()[-1] for x in u), ["r1", "r1/h2", "r1/h2/h3"])
+        u, _ = c.ok('LIST "" "h1*"')
+        self.assertEqual(u, [])
+        _, t = c.cmd("RENAME nosuch x")
+        self.assertIn("NO [NONEXISTENT]", t)
+        _, t = c.cmd("RENAME r1 Sent")
+        self.assertIn("NO [ALREADYEXISTS]", t)
+        _, t = c.cmd("RENAME r1 r1/sub")
+        self.assertIn("NO", t)
+        c.ok("DELETE r1/h2/h3")
+        _, t = c.cmd("DELETE INBOX")
+        self.assertIn("NO", t)
+
+    def test_create_special_use(self):
+        c = self.conn()
+        c.ok("CREATE MySent (USE (\\Sent))")
+        u, _ = c.ok('LIST "" MySent')
+        self.assertIn("\\Sent", u[0])
+        _, t = c.cmd("CREATE Bad (USE (\\Bogus))")
+        self.assertIn("NO [USEATTR]", t)
+
+    def test_inbox_case_insensitive(self):
+        c = self.conn()
+        u, t = c.ok("SELECT inbox")
+        self.assertIn("[READ-WRITE]", t)
+        c.ok("STATUS InBoX (MESSAGES)")
+
+    def test_mutf7_names(self):
+        c = self.conn()
+        c.ok('CREATE "&ZeVnLIqe-"')
+        u, _ = c.ok('LIST "" "&ZeVnLIqe-"')
+        self.assertEqual(len(u), 1)
+        self.assertTrue(u[0].endswith("&ZeVnLIqe-"), u)
+        for bad in ('"&Jjo"', '"&AGE-"', '"&-&-"', '"&U,BTFw-&ZeVnLIqe-"'):
+            _, t = c.cmd("CREATE " + bad)
+            self.assertRegex(t, r" (NO|BAD) ", bad)
+        c.ok("ENABLE UTF8=ACCEPT")
+        u, _ = c.ok('LIST "" "*"')
+        self.assertTrue(any("日本語" in x for x in u), u)
+
+    def test_utf8_accept_create(self):
+        c = self.conn()
+        c.ok("ENABLE UTF8=ACCEPT")
+        c.send('x CREATE "Größe"\r\n'.encode())
+        _, t = c.collect("x")
+        self.assertIn("OK", t)
+        c2 = self.conn()
+        u, _ = c2.ok('LIST "" "Gr*"')
+        self.assertTrue(u[0].endswith("Gr&APY-&AN8-e") or u[0].endswith('"Gr&APYA3w-e"') or "&APYA3w-" in u[0], u)
+
+    def test_subscribe_lsub(self):
+        c = self.conn()
+        c.ok("CREATE subme")
+        c.ok("SUBSCRIBE subme")
+        u, _ = c.ok('LSUB "" "subme"')
+        self.assertEqual(len(u), 1)
+        u, _ = c.ok('LIST (SUBSCRIBED) "" "subme"')
+        self.assertIn("\\Subscribed", u[0])
+        u, _ = c.ok('LIST "" "subme" RETURN (SUBSCRIBED CHILDREN)')
+        self.assertIn("\\Subscribed", u[0])
+        c.ok("UNSUBSCRIBE subme")
+        u, _ = c.ok('LSUB "" "subme"')
+        self.assertEqual(u, [])
+        _, t = c.cmd("SUBSCRIBE nosuchbox")
+        self.assertIn("NO", t)
+        _, t = c.cmd('LIST (RECURSIVEMATCH) "" "*"')
+        self.assertIn("BAD", t)
+
+    def test_list_status(self):
+        c = self.conn()
+        c.ok("CREATE ls1")
+        c.append("ls1", MSG)
+        u, _ = c.ok('LIST "" "ls1" RETURN (STATUS (MESSAGES UIDNEXT UNSEEN SIZE))')
+        self.assertEqual(len(u), 2, u)
+        self.assertTrue(u[1].startswith("* STATUS ls1 (MESSAGES 1 UIDNEXT 2 UNSEEN 1 SIZE %d)" % len(MSG)), u)
+
+    def test_status(self):
+        c = self.conn()
+        c.ok("CREATE st1")
+        c.append("st1", MSG, flags="\\Seen")
+        c.append("st1", MSG)
+        u, _ = c.ok("STATUS st1 (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE)")
+        self.assertRegex(u[0], r"^\* STATUS st1 \(MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 1 SIZE %d\)$" % (2 * len(MSG)))
+        _, t = c.cmd("STATUS nosuch (MESSAGES)")
+        self.assertIn("NO [NONEXISTENT]", t)
+        _, t = c.cmd("STATUS st1 (BOGUS)")
+        self.assertIn("BAD", t)
+
+    def test_select_examine(self):
+        c = self.conn()
+        c.ok("CREATE sel1")
+        c.append("sel1", MSG, flags="\\Seen")
+        c.append("sel1", MSG)
+        u, t = c.ok("SELECT sel1")
+        text = "\n".join(u)
+        self.assertIn("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)", text)
+        self.assertIn("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)]", text)
+        self.assertIn("* 2 EXISTS", text)
+        self.assertIn("* 2 RECENT", text)
+        self.assertIn("* OK [UNSEEN 2]", text)
+        self.assertIn("[UIDVALIDITY ", text)
+        self.assertIn("* OK [UIDNEXT 3]", text)
+        self.assertIn("[READ-WRITE]", t)
+        u, t = c.ok("EXAMINE sel1")
+        self.assertIn("[READ-ONLY]", t)
+        self.assertIn("* OK [PERMANENTFLAGS ()]", "\n".join(u))
+        c.ok("UNSELECT")
+        _, t = c.cmd("SELECT nosuch")
+        self.assertIn("NO [NONEXISTENT]", t)
+
+    # ---- APPEND and literals ----
+
+    def test_append_variants(self):
+        c = self.conn()
+        c.ok("CREATE ap1")
+        u, t = c.append("ap1", MSG)
+        self.assertRegex(t, r"OK \[APPENDUID \d+ 1\]")
+        u, t = c.append("ap1", MSG, nonsync=True)
+        self.assertRegex(t, r"OK \[APPENDUID \d+ 2\]")
+        c.send(b'x APPEND ap1 (\\Flagged $Label1) "17-Jul-1996 02:44:25 -0700" {%d}\r\n' % len(MSG))
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send(MSG + b"\r\n")
+        _, t = c.collect("x")
+        self.assertIn("OK", t)
+        _, t = c.append("nosuchbox", MSG)
+        self.assertIn("NO [TRYCREATE]", t)
+        # the mailbox name itself as a literal
+        c.send(b"y APPEND {4}\r\n")
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send(b"ap1 {%d}\r\n" % len(MSG))
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send(MSG + b"\r\n")
+        _, t = c.collect("y")
+        self.assertIn("OK", t)
+        u, _ = c.ok("STATUS ap1 (MESSAGES)")
+        self.assertIn("MESSAGES 4", u[0])
+
+    def test_append_streamed_in_small_segments(self):
+        c = self.conn()
+        c.ok("CREATE ap2")
+        body = b"".join(b"line %06d of a long message\r\n" % i for i in range(20000))
+        msg = b"Subject: big\r\n\r\n" + body
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.send(b"z APPEND ap2 {%d}\r\n" % len(msg))
+        self.assertTrue(c.line().startswith(b"+"))
+        for i in range(0, len(msg), 1000):
+            c.send(msg[i:i + 1000])
+        c.send(b"\r\n")
+        _, t = c.collect("z")
+        self.assertIn("OK", t)
+        u, _ = c.ok("STATUS ap2 (SIZE)")
+        self.assertIn("SIZE %d" % len(msg), u[0])
+
+    def test_append_too_big_refused_before_continuation(self):
+        c = self.conn()
+        c.send(b"a APPEND INBOX {4000000000}\r\n")
+        ln = c.line()
+        self.assertTrue(ln.startswith(b"a NO [TOOBIG]"), ln)
+        # non-synchronising: the bytes are read and dropped, then NO
+        c.send(b"b APPEND nosuch {10+}\r\n0123456789\r\n")
+        _, t = c.collect("b")
+        self.assertIn("NO [TRYCREATE]", t)
+        c.ok("NOOP")
+
+    def test_literal_too_big(self):
+        c = self.conn()
+        c.send(b"a CREATE {100000}\r\n")
+        ln = c.line()
+        self.assertTrue(ln.startswith(b"a BAD [TOOBIG]"), ln)
+        c.send(b"b CREATE {5000+}\r\n" + b"x" * 5000 + b"\r\n")
+        _, t = c.collect("b")
+        self.assertIn("BAD [TOOBIG]", t)
+        c.ok("NOOP")
+
+    def test_literal_plus_in_ordinary_command(self):
+        c = self.conn()
+        c.send(b"a CREATE {5+}\r\nlitpl\r\n")
+        _, t = c.collect("a")
+        self.assertIn("OK", t)
+        u, _ = c.ok('LIST "" litpl')
+        self.assertEqual(len(u), 1)
+
+    def test_long_line_resynchronises(self):
+        c = self.conn()
+        c.send(b"a NOOP " + b"x" * 20000 + b"\r\nb NOOP\r\n")
+        ln = c.line()
+        self.assertIn(b"BAD", ln)
+        _, t = c.collect("b")
+        self.assertEqual(t, "b OK NOOP completed")
+
+    def test_unknown_command_and_pipelining(self):
+        c = self.conn()
+        c.send(b"a FOO\r\nb NOOP\r\nc CAPABILITY\r\n")
+        _, t = c.collect("a")
+        self.assertTrue(t.startswith("a BAD"))
+        _, t = c.collect("b")
+        self.assertTrue(t.startswith("b OK"))
+        _, t = c.collect("c")
+        self.assertTrue(t.startswith("c OK"))
+
+    def test_rename_inbox(self):
+        c = self.conn(user="bob", password="pw2")
+        c.append("INBOX", MSG)
+        c.append("INBOX", MSG)
+        c.ok("RENAME INBOX old-inbox")
+        u, _ = c.ok("STATUS old-inbox (MESSAGES)")
+        self.assertIn("MESSAGES 2", u[0])
+        u, _ = c.ok("STATUS INBOX (MESSAGES)")
+        self.assertIn("MESSAGES 0", u[0])
+
+    def test_close_unselect(self):
+        c = self.conn()
+        c.ok("CREATE cl1")
+        c.ok("SELECT cl1")
+        c.ok("CLOSE")
+        _, t = c.cmd("CLOSE")
+        self.assertIn("BAD", t)
+
+    # ---- concurrency ----
+
+    def test_exists_across_sessions_and_idle(self):
+        a, b, c3 = self.conn(), self.conn(), self.conn()
+        a.ok("CREATE idle1")
+        a.ok("SELECT idle1")
+        c3.ok("EXAMINE idle1")
+        a.send("i IDLE\r\n")
+        self.assertTrue(a.line().startswith(b"+"))
+        c3.send("j IDLE\r\n")
+        self.assertTrue(c3.line().startswith(b"+"))
+        b.append("idle1", MSG)
+        # IDLE pushes the news without any command
+        self.assertEqual(a.line(), b"* 1 EXISTS\r\n")
+        self.assertEqual(a.line(), b"* 1 RECENT\r\n")
+        self.assertEqual(c3.line(), b"* 1 EXISTS\r\n")
+        # EXAMINE never takes \Recent: it went to exactly one session
+        self.assertEqual(c3.line(), b"* 0 RECENT\r\n")
+        a.send("DONE\r\n")
+        _, t = a.collect("i")
+        self.assertEqual(t, "i OK IDLE terminated")
+        c3.send("DONE\r\n")
+        c3.collect("j")
+        # a session that selects later sees it, not as recent
+        b.ok("SELECT idle1")
+        u, _ = b.ok("NOOP")
+        u2, _ = b.ok("STATUS idle1 (RECENT)")
+        self.assertIn("RECENT 0", u2[0])
+
+    def test_idle_bad_done(self):
+        c = self.conn()
+        c.ok("SELECT INBOX")
+        c.send("i IDLE\r\n")
+        c.line()
+        c.send("NOTDONE\r\n")
+        _, t = c.collect("i")
+        self.assertTrue(t.startswith("i BAD"))
+
+
+if __name__ == "__main__":
+    unittest.main()
