@@ -27,9 +27,14 @@
 #define REC_FIXED 24
 #define BLOB_TRUNC 0x01
 #define FIELD_REF 0x80
-/* Worst case of the fields still to come, all as references: reserved so
+/* Field entries per record: each Content-* field once (the first wins, as
+ * in Dovecot), envelope fields of message roots up to MIME_ENV_ENTRIES
+ * occurrences in all (Dovecot takes the last Subject/Date/..., and merges
+ * repeated address fields). */
+#define ENTRIES_MAX(kind) ((unsigned)MIME_F_DATE + (((kind) & MIME_K_ROOT) ? MIME_ENV_ENTRIES : 0u))
+/* Room kept for the entries still to come, all as 9-byte references, so
  * that a record, once begun, always completes. */
-#define FIELD_RESERVE (9u * MIME_F_COUNT)
+#define RESERVE(p, kind) (9u * (ENTRIES_MAX(kind) - (p)->nent))
 
 _Static_assert(sizeof(struct mime_parser) <= 1536, "parser RAM bound");
 _Static_assert(MIME_BLOB_MAX <= 65535, "blob offsets are 16-bit");
@@ -231,7 +236,7 @@ static void part_open(struct mime_parser *p, uint32_t off, uint8_t kind)
 	o->index = index;
 	o->kind = kind;
 	if (storing(p, index)) {
-		if (p->len + REC_FIXED + FIELD_RESERVE <= p->cap) {
+		if (p->len + REC_FIXED + 9u * ENTRIES_MAX(kind) <= p->cap) {
 			uint8_t *r = p->blob + p->len;
 			memset(r, 0, REC_FIXED);
 			r[2] = (uint8_t)(p->nopen - 1);
@@ -250,6 +255,8 @@ static void part_open(struct mime_parser *p, uint32_t off, uint8_t kind)
 	p->field = -1;
 	p->in_val = false;
 	p->seen = 0;
+	p->nent = 0;
+	p->nenv = 0;
 	p->ct_seen = false;
 	p->cte_seen = false;
 	p->cte_n = 0;
@@ -266,10 +273,12 @@ static void field_begin(struct mime_parser *p, int f)
 	p->val_len = 0;
 	p->val_ref = false;
 	p->val_lead = true;
+	p->val_lf = false;
+	p->nent++;
 	if (!o->rec)
 		return;
 	p->fpos = (uint16_t)p->len;
-	if (p->len + 3 + FIELD_RESERVE > p->cap) {
+	if (p->len + 3 + RESERVE(p, o->kind) > p->cap) {
 		p->val_ref = true;
 		return;
 	}
@@ -277,33 +286,44 @@ static void field_begin(struct mime_parser *p, int f)
 	p->len += 3;
 }
 
-static void field_byte(struct mime_parser *p, char c)
+static void field_store(struct mime_parser *p, const struct mime_open *o, char c)
 {
-	struct mime_open *o = &p->open[p->nopen - 1];
-
-	if (c != '\r' && c != '\n') {
-		if (p->val_lead && is_wsp(c) && !p->val_folded)
-			return;
-		if (p->val_lead) {
-			p->val_lead = false;
-			p->val_off = p->off;
-		}
-		p->val_end = p->off + 1;
-	} else {
-		return;
-	}
-	if (p->field == MIME_F_CTYPE)
-		ct_feed(&p->ct, c);
-	else if (p->field == MIME_F_CTE && p->cte_n < sizeof(p->cte))
-		p->cte[p->cte_n++] = lower(c);
 	if (!o->rec || p->val_ref)
 		return;
-	if (p->val_len < MIME_VALUE_INLINE_MAX && p->len + 1 + FIELD_RESERVE <= p->cap) {
+	if (p->val_len < MIME_VALUE_INLINE_MAX && p->len + 1 + RESERVE(p, o->kind) <= p->cap) {
 		p->blob[p->len++] = (uint8_t)c;
 		p->val_len++;
 	} else {
 		p->val_ref = true;
 	}
+}
+
+static void field_byte(struct mime_parser *p, char c)
+{
+	struct mime_open *o = &p->open[p->nopen - 1];
+
+	if (c == '\n')
+		p->val_lf = true;   /* kept only if a continuation line follows */
+	if (c == '\r' || c == '\n')
+		return;
+	if (p->val_lead && is_wsp(c) && !p->val_folded)
+		return;
+	if (p->val_lead) {
+		p->val_lead = false;
+		p->val_off = p->off;
+	}
+	p->val_end = p->off + 1;
+	if (p->val_lf) {
+		/* a fold: inline values keep one LF for it, so that renderers
+		 * can tell folded text apart (Dovecot's "for humans" strings) */
+		p->val_lf = false;
+		field_store(p, o, '\n');
+	}
+	if (p->field == MIME_F_CTYPE)
+		ct_feed(&p->ct, c);
+	else if (p->field == MIME_F_CTE && p->cte_n < sizeof(p->cte))
+		p->cte[p->cte_n++] = lower(c);
+	field_store(p, o, c);
 }
 
 static void field_end(struct mime_parser *p)
@@ -322,7 +342,8 @@ static void field_end(struct mime_parser *p)
 		return;
 	}
 	/* Too long (or no room) for an inline copy: keep a reference; the
-	 * reserve guarantees it fits. */
+	 * reserve guarantees it fits. The parser also uses this for values
+	 * longer than MIME_VALUE_INLINE_MAX. */
 	p->len = p->fpos;
 	p->blob[p->len] = (uint8_t)(f | FIELD_REF);
 	put32(p->blob + p->len + 1, p->val_lead ? p->val_end : p->val_off);
@@ -337,9 +358,13 @@ static int field_lookup(const struct mime_parser *p)
 
 	if (p->name_over)
 		return -1;
-	for (int f = 0; f < last; f++)
-		if (eq_ci(p->name, p->name_n, field_names[f]))
+	for (int f = 0; f < last; f++) {
+		if (!eq_ci(p->name, p->name_n, field_names[f]))
+			continue;
+		if (f < MIME_F_DATE)
 			return (p->seen & (1u << f)) ? -1 : f;
+		return p->nenv < MIME_ENV_ENTRIES ? f : -1;
+	}
 	return -1;
 }
 
@@ -431,9 +456,13 @@ static void parts_close(struct mime_parser *p, unsigned keep, uint32_t end, uint
 		}
 		if (o->rec) {
 			uint8_t *r = rec_at(p, o->rec);
-			uint32_t body = get32(r + 12);
-			if (e < body)
-				e = body;
+			uint32_t hdr = get32(r + 8), body = get32(r + 12);
+			if (e < body) {
+				/* the delimiter's line break was the header's blank
+				 * line: it leaves the header too (Dovecot) */
+				e = e < hdr ? hdr : e;
+				put32(r + 12, e);
+			}
 			put32(r + 16, e);
 			put32(r + 20, end_lines > o->lines0 ? end_lines - o->lines0 : 0);
 		}
@@ -503,6 +532,8 @@ static void header_byte(struct mime_parser *p, char c)
 			while (p->name_n && is_wsp(p->name[p->name_n - 1]))
 				p->name_n--;
 			f = field_lookup(p);
+			if (f >= MIME_F_DATE)
+				p->nenv++;
 			if (f == MIME_F_CTYPE)
 				p->ct_seen = true;
 			else if (f == MIME_F_CTE)
@@ -801,17 +832,16 @@ int mime_part_get(const struct mime_view *v, uint16_t i, struct mime_part *out)
 static int part_child(const struct mime_view *v, const struct mime_part *p, uint32_t k,
 		      struct mime_part *out)
 {
+	const struct mime_part parent = *p;   /* out may alias p */
 	uint32_t seen = 0;
 
-	for (uint32_t i = p->index + 1u; i < 0xffffu; i++) {
+	for (uint32_t i = parent.index + 1u; i < 0xffffu; i++) {
 		int err = mime_part_get(v, (uint16_t)i, out);
-		if (err == MIME_ENOPART)
-			return MIME_ENOPART;
 		if (err)
 			return err;
-		if (out->depth <= p->depth)
+		if (out->depth <= parent.depth)
 			return MIME_ENOPART;
-		if (out->depth == p->depth + 1u && ++seen == k)
+		if (out->depth == parent.depth + 1u && ++seen == k)
 			return MIME_OK;
 	}
 	return MIME_ENOPART;
@@ -826,23 +856,22 @@ int mime_part_find(const struct mime_view *v, const uint32_t *path, unsigned n,
 	if (err)
 		return err;
 	for (unsigned j = 0; j < n; j++) {
-		uint32_t k = path[j];
-		if (k == 0)
+		bool more = j + 1 < n;
+		if (path[j] == 0)
 			return MIME_ENOPART;
-		if (j > 0 && (cur.kind & MIME_K_MESSAGE)) {
-			/* a path below a message/rfc822 part continues inside it */
+		if (cur.kind & MIME_K_MULTIPART) {
+			err = part_child(v, &cur, path[j], &cur);
+			if (err)
+				return err;
+		} else if (path[j] != 1 || (more && !(cur.kind & MIME_K_MESSAGE))) {
+			/* a non-multipart has only part 1, itself; the path may go
+			 * on only inside a message/rfc822 */
+			return MIME_ENOPART;
+		}
+		if (more && (cur.kind & MIME_K_MESSAGE)) {
 			err = part_child(v, &cur, 1, &cur);
 			if (err)
 				return err;
-		} else if (j > 0 && !(cur.kind & MIME_K_MULTIPART)) {
-			return MIME_ENOPART;
-		}
-		if (cur.kind & MIME_K_MULTIPART) {
-			err = part_child(v, &cur, k, &cur);
-			if (err)
-				return err;
-		} else if (k != 1) {
-			return MIME_ENOPART;
 		}
 	}
 	*out = cur;
@@ -851,6 +880,12 @@ int mime_part_find(const struct mime_view *v, const uint32_t *path, unsigned n,
 
 int mime_field_ref(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
 		   struct mime_value *out)
+{
+	return mime_field_nth(v, p, f, 0, out);
+}
+
+int mime_field_nth(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
+		   unsigned nth, struct mime_value *out)
 {
 	const uint8_t *b, *r;
 	uint32_t bl, rl, fp;
@@ -862,7 +897,7 @@ int mime_field_ref(const struct mime_view *v, const struct mime_part *p, enum mi
 	rl = get16(r);
 	for (fp = REC_FIXED; fp < rl;) {
 		uint8_t id = r[fp];
-		if ((id & ~FIELD_REF) == f) {
+		if ((id & ~FIELD_REF) == f && nth-- == 0) {
 			memset(out, 0, sizeof(*out));
 			if (id & FIELD_REF) {
 				out->ref = true;
@@ -886,9 +921,11 @@ int mime_value_getc(const struct mime_view *v, struct mime_value *val)
 		if (val->pos >= val->len)
 			return -1;
 		if (!val->ref) {
+			/* inline values hold one LF per fold */
 			c = val->data[val->pos++];
-			/* inline values are already unfolded */
-			return c;
+			if (c != '\n' || val->keep_lf)
+				return c;
+			continue;
 		}
 		if (val->cache_pos >= val->cache_n) {
 			uint32_t want = val->len - val->pos;
@@ -905,7 +942,7 @@ int mime_value_getc(const struct mime_view *v, struct mime_value *val)
 		}
 		c = val->cache[val->cache_pos++];
 		val->pos++;
-		if (c != '\r' && c != '\n')
+		if ((c != '\r' && c != '\n') || val->keep_lf)
 			return c;
 	}
 }

@@ -51,6 +51,9 @@
 #ifndef MIME_BOUNDARY_MAX
 #define MIME_BOUNDARY_MAX 76       /* bytes of one boundary (RFC 2046: 70) */
 #endif
+#ifndef MIME_ENV_ENTRIES
+#define MIME_ENV_ENTRIES 24        /* envelope header fields kept per message root */
+#endif
 #ifndef MIME_VALUE_INLINE_MAX
 #define MIME_VALUE_INLINE_MAX 768  /* longer field values are stored by reference */
 #endif
@@ -139,10 +142,10 @@ int mime_view_check(const struct mime_view *v);
 /* Record i (0 = root). MIME_OK, MIME_ENOPART past the last, MIME_EIO. */
 int mime_part_get(const struct mime_view *v, uint16_t i, struct mime_part *out);
 /* Resolve an IMAP part number path (n parts; n == 0 means the message
- * itself) to its record, per RFC 3501: in a non-multipart message (or
- * message/rfc822 body) part 1 is its body (the same record); in a multipart
- * part k is its k-th child; a path through a message/rfc822 part continues
- * inside the encapsulated message. MIME_OK / MIME_ENOPART / MIME_EIO. */
+ * itself) to its record, as Dovecot does (RFC 3501 6.4.5): in a multipart
+ * part k is its k-th child; a non-multipart has only part 1, itself, and the
+ * path may continue below it only if it is a message/rfc822, inside the
+ * encapsulated message. MIME_OK / MIME_ENOPART / MIME_EIO. */
 int mime_part_find(const struct mime_view *v, const uint32_t *path, unsigned n,
 		   struct mime_part *out);
 /* A stored field value: inline in the blob (or the work window) or by
@@ -153,12 +156,17 @@ struct mime_value {
 	const uint8_t *data;       /* inline bytes */
 	uint32_t off, len, pos;    /* reference: raw folded bytes [off, off+len) */
 	bool ref;
+	bool keep_lf;              /* getc also returns the line breaks of folds */
 	uint8_t cache_n, cache_pos;
 	uint8_t cache[32];
 };
-/* 1 with *out set if part p has field f, 0 if not, < 0 on error. */
+/* 1 with *out set if part p has field f, 0 if not, < 0 on error. Content-*
+ * fields occur at most once (the first in the header); envelope fields as
+ * often as the header has them (nth: 0 = first). */
 int mime_field_ref(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
 		   struct mime_value *out);
+int mime_field_nth(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
+		   unsigned nth, struct mime_value *out);
 /* Next byte of the unfolded value (CR/LF dropped), -1 at the end, -2 on a
  * read error. */
 int mime_value_getc(const struct mime_view *v, struct mime_value *val);

@@ -20,9 +20,11 @@
 
 struct mime_dec {
 	uint8_t enc;               /* enum mime_enc */
-	uint8_t n;                 /* base64: sextets held; QP: escape bytes held */
+	uint8_t n;                 /* base64: sextets held */
+	uint8_t qst;               /* QP: escape state */
 	uint8_t ws_n;              /* QP: whitespace held (dropped if the line ends) */
 	bool b64_end;              /* base64: '=' padding seen */
+	bool cr;                   /* QP: a CR is held */
 	uint32_t acc;
 	char hold[MIME_DEC_SLACK];
 };

@@ -64,6 +64,7 @@ size_t mime_hdr_filter_feed(struct mime_hdr_filter *f, const void *in, size_t le
 		case F_BOL:
 			if (c == '\r' || c == '\n') {
 				f->st = F_DONE;   /* the blank line ends the header */
+				f->blank = true;
 				break;
 			}
 			if ((c == ' ' || c == '\t') && f->pos) {
@@ -76,6 +77,7 @@ size_t mime_hdr_filter_feed(struct mime_hdr_filter *f, const void *in, size_t le
 			f->cand = f->n == 32 ? 0xffffffffu : (1u << f->n) - 1u;
 			f->pos = 0;
 			f->held_n = 0;
+			f->name_ws = false;
 			f->st = F_NAME;
 			/* fall through */
 		case F_NAME:
@@ -86,7 +88,11 @@ size_t mime_hdr_filter_feed(struct mime_hdr_filter *f, const void *in, size_t le
 				/* a line without a colon has no name to match */
 				o = decide(f, false, out, o);
 				f->st = F_BOL;
+			} else if (c == ' ' || c == '\t') {
+				f->name_ws = true;    /* "Subject :" still names Subject */
 			} else {
+				if (f->name_ws)
+					f->cand = 0;  /* whitespace inside a name: no match */
 				for (unsigned k = 0; k < f->n; k++)
 					if ((f->cand & (1u << k)) &&
 					    (f->pos >= f->names[k].len ||
@@ -117,6 +123,9 @@ size_t mime_hdr_filter_end(struct mime_hdr_filter *f, char *out)
 
 	if (f->st == F_NAME)
 		o = decide(f, false, out, o);
+	if (f->st == F_COPY)
+		o = put(out, o, "\r\n", 2);   /* a last line without its break */
 	f->st = F_DONE;
-	return put(out, o, "\r\n", 2);
+	/* the header's blank line, when it had one (Dovecot) */
+	return f->blank ? put(out, o, "\r\n", 2) : o;
 }

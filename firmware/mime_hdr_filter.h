@@ -5,8 +5,8 @@
  * Feed the header in chunks of any size; whole field lines whose name is (or,
  * negated, is not) in the list come out, folded continuation lines together
  * with their field. The header's blank line ends the input (anything after
- * it is ignored); mime_hdr_filter_end() then adds the CRLF blank line that
- * Dovecot always returns. Matching is case-insensitive ASCII. Names are
+ * it is ignored); mime_hdr_filter_end() then adds a CRLF blank line if the
+ * header had one, as Dovecot does. Matching is case-insensitive ASCII. Names are
  * referenced, not copied: they must outlive the filter.
  *
  * To send the result as a literal the caller runs the filter twice: once to
@@ -35,7 +35,8 @@ struct mime_hdr_filter {
 	bool negate;
 	uint8_t st;                /* line state */
 	bool keep;                 /* current field selected */
-	bool done;                 /* blank line seen */
+	bool blank;                /* the header's blank line was seen */
+	bool name_ws;              /* whitespace after the field name */
 	uint32_t cand;             /* names still matching the current field name */
 	uint8_t pos;               /* bytes of the current field name */
 	uint8_t held_n;

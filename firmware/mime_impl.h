@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MIME_NAME_MAX 24           /* longest field name the parser cares about */
+#define MIME_NAME_MAX 32           /* longest field name the parser cares about */
 #define MIME_TOKEN_MAX 16          /* type / subtype / parameter name bytes kept */
 
 struct mime_bound {
@@ -64,6 +64,9 @@ struct mime_parser {
 	bool val_ref;              /* too long to copy: stored as a reference */
 	bool val_lead;             /* no value byte yet */
 	bool val_folded;           /* past the first line of the field */
+	bool val_lf;               /* a line break is pending (fold or end) */
+	uint8_t nent;              /* field entries begun in this record */
+	uint8_t nenv;              /* envelope field occurrences seen */
 	uint32_t seen;             /* fields present in this header (first wins) */
 	bool ct_seen, cte_seen;
 	uint8_t cte_n;

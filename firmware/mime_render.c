@@ -266,13 +266,25 @@ static int field(const struct mime_view *v, const struct mime_part *p, enum mime
 	return mime_field_ref(v, p, f, val);
 }
 
+/* The last occurrence of an envelope field (Dovecot keeps the last). */
+static int field_last(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
+		      struct mime_value *val)
+{
+	int r, found = 0;
+	for (unsigned nth = 0; (r = mime_field_nth(v, p, f, nth, val)) > 0; nth++)
+		found = (int)nth + 1;
+	if (r < 0)
+		return r;
+	return found ? mime_field_nth(v, p, f, (unsigned)found - 1, val) : 0;
+}
+
 /* A field value as an nstring; NIL when absent. */
 static void put_field(struct out *o, const struct mime_view *v, const struct mime_part *p,
 		      enum mime_field f)
 {
 	struct mime_value val;
 	struct src s;
-	int r = field(v, p, f, &val);
+	int r = f >= MIME_F_DATE ? field_last(v, p, f, &val) : field(v, p, f, &val);
 
 	if (r < 0) {
 		o->err = r;
@@ -755,9 +767,8 @@ static void skip_junk(struct src *s, bool in_group)
  * was written. */
 static void put_address_list(struct out *o, struct src *s, struct mime_work *w, bool *any)
 {
-	bool in_group = false;
+	bool in_group = false, expect = true;
 
-	*any = false;
 	for (;;) {
 		int c;
 		struct src_mark m;
@@ -770,6 +781,15 @@ static void put_address_list(struct out *o, struct src *s, struct mime_work *w, 
 			break;
 		if (c == ',') {
 			src_getc(s);
+			if (expect) {
+				/* an empty list element, as Dovecot reports it */
+				tok_clear(w);
+				if (!*any)
+					emitc(o, '(');
+				*any = true;
+				put_address(o, w);
+			}
+			expect = true;
 			continue;
 		}
 		if (in_group && c == ';') {
@@ -790,6 +810,7 @@ static void put_address_list(struct out *o, struct src *s, struct mime_work *w, 
 			put_tok_nstring(o, w, T_NAME, false);
 			emits(o, " NIL)");
 			in_group = true;
+			expect = false;
 			continue;
 		}
 		src_restore(s, m);
@@ -798,6 +819,7 @@ static void put_address_list(struct out *o, struct src *s, struct mime_work *w, 
 				emitc(o, '(');
 			*any = true;
 			put_address(o, w);
+			expect = false;
 		}
 		skip_junk(s, in_group);
 		if (src_peek(s) == c && src_save(s).pos == m.pos)
@@ -805,42 +827,49 @@ static void put_address_list(struct out *o, struct src *s, struct mime_work *w, 
 	}
 	if (in_group)
 		emits(o, "(NIL NIL NIL NIL)");
-	if (*any)
-		emitc(o, ')');
 }
 
-/* An address header as an address list or NIL. Returns 1 if a list was
- * written, 0 if NIL was (or, with nil_ok false, nothing was written). */
-static int put_addr_field(struct out *o, const struct mime_view *v, const struct mime_part *p,
-			  enum mime_field f, bool nil_ok)
+/* All occurrences of an address header, merged into one address list
+ * (Dovecot concatenates repeated fields). */
+static void put_addr_occurrences(struct out *o, const struct mime_view *v,
+				 const struct mime_part *p, enum mime_field f, bool *any)
 {
 	struct mime_value val;
 	struct src s;
-	bool any = false;
-	int r = field(v, p, f, &val);
+	int r;
 
-	if (r < 0) {
-		o->err = r;
+	for (unsigned nth = 0; !stop(o) && (r = mime_field_nth(v, p, f, nth, &val)) != 0; nth++) {
+		if (r < 0) {
+			o->err = r;
+			return;
+		}
+		src_val(&s, v, &val);
+		put_address_list(o, &s, v->work, any);
+	}
+}
+
+/* An address header as an address list, or NIL when nil_ok. Returns 1 if a
+ * list was written, 0 if not. */
+static int put_addr_field(struct out *o, const struct mime_view *v, const struct mime_part *p,
+			  enum mime_field f, bool nil_ok)
+{
+	struct out probe = *o;
+	bool any = false;
+
+	/* a dry run tells whether the header yields any address */
+	probe.buf = NULL;
+	probe.cap = 0;
+	probe.skip = UINT32_MAX;
+	put_addr_occurrences(&probe, v, p, f, &any);
+	if (probe.err) {
+		o->err = probe.err;
 		return 0;
 	}
-	if (r > 0) {
-		struct out probe = *o;
-		/* a dry run tells whether the header yields any address */
-		probe.buf = NULL;
-		probe.cap = 0;
-		probe.skip = UINT32_MAX;
-		probe.full = false;
-		src_val(&s, v, &val);
-		put_address_list(&probe, &s, v->work, &any);
-		if (probe.err) {
-			o->err = probe.err;
-			return 0;
-		}
-		if (any) {
-			src_rewind(&s);
-			put_address_list(o, &s, v->work, &any);
-			return 1;
-		}
+	if (any) {
+		any = false;
+		put_addr_occurrences(o, v, p, f, &any);
+		emitc(o, ')');
+		return 1;
 	}
 	if (nil_ok)
 		emits(o, "NIL");
@@ -860,7 +889,7 @@ static void put_envelope(struct out *o, const struct mime_view *v, const struct 
 	emitc(o, '(');
 	put_field(o, v, p, MIME_F_DATE);
 	emitc(o, ' ');
-	r = field(v, p, MIME_F_SUBJECT, &val);
+	r = field_last(v, p, MIME_F_SUBJECT, &val);
 	if (r < 0) {
 		o->err = r;
 		return;
@@ -868,6 +897,7 @@ static void put_envelope(struct out *o, const struct mime_view *v, const struct 
 	if (r == 0) {
 		emits(o, "NIL");
 	} else {
+		val.keep_lf = true;    /* a folded Subject is "modified" text */
 		src_val(&s, v, &val);
 		put_human(o, &s);
 	}

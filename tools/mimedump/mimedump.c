@@ -11,7 +11,8 @@
  *     the FETCH items (no part map), for the differential test.
  * Sections use IMAP syntax without "BODY[...]": "", "1.2", "1.MIME",
  * "HEADER", "2.TEXT", "HEADER.FIELDS (FROM TO)", "1.HEADER.FIELDS.NOT (X)".
- * Each is printed as: BODY[section] {n}CRLF<bytes>CRLF.
+ * Each is printed as: BODY[section] {n}CRLF<bytes>CRLF (-x: as above; a
+ * section that is a BAD command prints LEN -1).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -37,24 +38,40 @@ static int file_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 }
 
 static size_t outcap = 4096;
+static bool machine;
+
+/* Start an item of len bytes (machine mode) or with a literal prefix. */
+static void item_head(const char *name, long len, bool literal)
+{
+	if (machine)
+		printf("%s %ld\n", name, len);
+	else if (literal)
+		printf("%s {%ld}\r\n", name, len);
+	else
+		printf("%s ", name);
+}
 
 static int print_item(const struct mime_view *v, enum mime_item item, const char *name)
 {
+	static char all[1 << 20];
 	static char buf[65536];
 	uint32_t skip = 0;
 	size_t n;
 	int r;
 
-	printf("%s ", name);
 	do {
 		r = mime_render(v, 0, item, skip, buf, outcap, &n);
 		if (r < 0) {
-			printf("<error %d>\n", r);
+			printf("%s <error %d>\n", name, r);
 			return r;
 		}
-		fwrite(buf, 1, n, stdout);
+		if (skip + n > sizeof(all))
+			return -1;
+		memcpy(all + skip, buf, n);
 		skip += (uint32_t)n;
 	} while (r == 0);
+	item_head(name, (long)skip, false);
+	fwrite(all, 1, skip, stdout);
 	printf("\n");
 	return 0;
 }
@@ -134,17 +151,17 @@ static int print_section(const struct mime_view *v, char *spec)
 	int err;
 
 	snprintf(label, sizeof(label), "BODY[%s]", spec);
-	if (parse_section(spec, path, &n, &sect, names, &nn) < 0) {
-		printf("%s BAD\n", label);
-		return 0;
-	}
-	err = mime_section(v, path, n, sect, &r);
+	err = parse_section(spec, path, &n, &sect, names, &nn) < 0
+		      ? MIME_EINVAL
+		      : mime_section(v, path, n, sect, &r);
 	if (err == MIME_EINVAL) {
-		printf("%s BAD\n", label);
+		item_head(label, -1, false);
+		printf("BAD\n");
 		return 0;
 	}
 	if (err == MIME_ENOPART) {
-		printf("%s {0}\r\n\r\n", label);
+		item_head(label, 0, true);
+		printf("\n");
 		return 0;
 	}
 	if (err)
@@ -157,7 +174,7 @@ static int print_section(const struct mime_view *v, char *spec)
 			uint32_t off = r.off, end = r.off + r.len;
 			mime_hdr_filter_init(&f, names, nn, sect == MIME_SECT_HEADER_FIELDS_NOT);
 			if (pass == 1)
-				printf("%s {%zu}\r\n", label, total);
+				item_head(label, (long)total, true);
 			while (off < end) {
 				char in[100];
 				uint32_t k = end - off > sizeof(in) ? (uint32_t)sizeof(in) : end - off;
@@ -177,12 +194,12 @@ static int print_section(const struct mime_view *v, char *spec)
 				total += mime_hdr_filter_end(&f, NULL);
 			}
 		}
-		printf("\r\n");
+		printf("\n");
 		return 0;
 	}
-	printf("%s {%lu}\r\n", label, (unsigned long)r.len);
+	item_head(label, (long)r.len, true);
 	fwrite(msg + r.off, 1, r.len, stdout);
-	printf("\r\n");
+	printf("\n");
 	return 0;
 }
 
@@ -192,14 +209,13 @@ int main(int argc, char **argv)
 	static struct mime_parser parser;
 	static struct mime_work work;
 	size_t chunk = 4096, cap = MIME_BLOB_MAX, n, got;
-	bool items_only = false;
 	struct mime_view v;
 	FILE *f;
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (!strcmp(argv[i], "-x")) {
-			items_only = true;
+			machine = true;
 		} else if (i + 1 < argc && !strcmp(argv[i], "-c")) {
 			chunk = strtoul(argv[++i], NULL, 0);
 		} else if (i + 1 < argc && !strcmp(argv[i], "-m")) {
@@ -245,7 +261,7 @@ int main(int argc, char **argv)
 		printf("bad blob\n");
 		return 1;
 	}
-	if (!items_only) {
+	if (!machine) {
 		printf("blob %lu bytes%s, message %lu bytes\n", (unsigned long)v.blob_len,
 		       mime_blob_complete(blob, v.blob_len) ? "" : " (truncated)",
 		       (unsigned long)msg_len);
