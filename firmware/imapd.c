@@ -1,6 +1,7 @@
 /*
- * imapd.c - the server: lwIP raw-API listener, a fixed pool of session slots,
- * and the event plumbing between lwIP and the sessions.
+ * imapd.c - the server: lwIP raw-API listeners (IMAP with STARTTLS, and
+ * IMAPS), a fixed pool of session slots, and the event plumbing between lwIP
+ * and the sessions.
  *
  * lwIP callbacks only record events (queue input, note output space, note a
  * dead pcb) and mark the slot runnable; sessions run from imapd_poll(), in
@@ -18,10 +19,12 @@
 
 #include "imap_session.h"
 #include "imapd_config.h"
+#include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "port.h"
 #include "store.h"
 #include "tcp_transport.h"
+#include "tls.h"
 
 /* lwIP's coarse poll interval is 500 ms; imapd_poll_cb runs every second. */
 #define IMAPD_POLL_INTERVAL 2
@@ -35,7 +38,8 @@ enum slot_state { SLOT_FREE, SLOT_OPEN, SLOT_CLOSING };
 struct imapd_slot {
 	struct imap_session session;
 	struct tcp_transport tcp;
-	struct transport *t;       /* what the session talks to: &tcp.t (TLS: a wrapper) */
+	struct tls_conn tls;       /* over tcp: pass-through until (STARTTLS or port 993) TLS */
+	struct transport *t;       /* what the session talks to: &tcp.t, or &tls when TLS is up */
 	enum slot_state state;
 	bool kick;                 /* an lwIP event since the session last ran */
 	uint32_t closing_since;
@@ -45,6 +49,8 @@ static struct imapd {
 	struct imapd_options opt;
 	struct imap_server_info srv;
 	struct tcp_pcb *listener;
+	struct tcp_pcb *tls_listener;
+	bool tls_up;               /* key, certificate and TLS config ready */
 	struct imapd_slot slots[IMAPD_MAX_SESSIONS];
 	unsigned next;             /* round-robin start of the next pass */
 	uint32_t last_tick;
@@ -89,6 +95,7 @@ static void pcb_detach(struct tcp_pcb *pcb)
 static void slot_free(struct imapd_slot *sl)
 {
 	imap_session_closed(&sl->session);
+	tls_conn_release(&sl->tls);
 	tcp_transport_detach(&sl->tcp);
 	sl->state = SLOT_FREE;
 	sl->kick = false;
@@ -195,29 +202,49 @@ static struct imapd_slot *slot_take(void)
 	return NULL;
 }
 
+/* Close a connection we keep nothing for; a plain client is told why. */
+static err_t refuse(struct tcp_pcb *pcb, const char *why)
+{
+	if (why) {
+		tcp_write(pcb, why, (u16_t)strlen(why), 0);
+		tcp_output(pcb);
+	}
+	if (tcp_close(pcb) != ERR_OK) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+/* arg: non-NULL on the implicit-TLS listener. */
 static err_t imapd_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct imapd_slot *sl;
+	bool implicit_tls = arg != NULL;
 
-	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
 	tcp_nagle_disable(pcb);
 	sl = slot_take();
 	if (!sl) {
-		/* Tell the client why, then close; nothing else is kept for it. */
 		port_log(PORT_LOG_INFO, "refused a connection: all %u slots busy",
 			 (unsigned)IMAPD_MAX_SESSIONS);
-		tcp_write(pcb, too_many, sizeof too_many - 1, 0);
-		tcp_output(pcb);
-		if (tcp_close(pcb) != ERR_OK) {
-			tcp_abort(pcb);
-			return ERR_ABRT;
-		}
-		return ERR_OK;
+		return refuse(pcb, implicit_tls ? NULL : too_many);
 	}
 	tcp_transport_init(&sl->tcp, pcb);
 	sl->t = &sl->tcp.t;
+	if (srv.tls_up) {
+		tls_conn_init(&sl->tls, &sl->tcp.t);
+		sl->t = tls_conn_transport(&sl->tls);
+		/* Beyond IMAPD_MAX_TLS_SESSIONS there is no memory for TLS: close at
+		 * once (the slot stays free; plain sessions are unaffected). */
+		if (implicit_tls && tls_conn_start(&sl->tls) != 0) {
+			port_log(PORT_LOG_INFO, "refused a TLS connection: all %u TLS sessions busy",
+				 (unsigned)IMAPD_MAX_TLS_SESSIONS);
+			tcp_transport_detach(&sl->tcp);
+			return refuse(pcb, NULL);
+		}
+	}
 	sl->state = SLOT_OPEN;
 	sl->kick = true;
 	pcb_attach(pcb, sl);
@@ -228,22 +255,15 @@ static err_t imapd_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- the main loop's side ---- */
 
-int imapd_start(const struct imapd_options *opt)
+static err_t listen_on(uint16_t port, void *arg, struct tcp_pcb **out)
 {
 	struct tcp_pcb *pcb, *lpcb;
 	err_t err;
 
-	memset(&srv, 0, sizeof srv);
-	srv.opt = *opt;
-	srv.srv.opt = &srv.opt;
-	srv.srv.starttls_available = false;
-	srv.last_tick = port_now_ms();
-	if (opt->port == 0)
-		return 0;
 	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
 	if (!pcb)
 		return ERR_MEM;
-	err = tcp_bind(pcb, IP4_ADDR_ANY, opt->port);
+	err = tcp_bind(pcb, IP4_ADDR_ANY, port);
 	if (err != ERR_OK) {
 		tcp_close(pcb);
 		return err;
@@ -253,8 +273,39 @@ int imapd_start(const struct imapd_options *opt)
 		tcp_close(pcb);
 		return ERR_MEM;
 	}
+	tcp_arg(lpcb, arg);
 	tcp_accept(lpcb, imapd_accept);
-	srv.listener = lpcb;
+	*out = lpcb;
+	return ERR_OK;
+}
+
+int imapd_start(const struct imapd_options *opt)
+{
+	err_t err;
+
+	memset(&srv, 0, sizeof srv);
+	srv.opt = *opt;
+	srv.srv.opt = &srv.opt;
+	srv.last_tick = port_now_ms();
+	if (opt->port == 0 && opt->tls_port == 0)
+		return 0;
+	/* The certificate names the device's address if it has one yet. */
+	uint32_t ip = netif_default ? ip4_addr_get_u32(netif_ip4_addr(netif_default)) : 0;
+	srv.tls_up = tls_init(opt->store, opt->hostname, ip) == TLS_OK;
+	if (!srv.tls_up)
+		port_log(PORT_LOG_ERR, "TLS unavailable: no STARTTLS%s",
+			 opt->tls_port ? " and no IMAPS" : "");
+	srv.srv.starttls_available = srv.tls_up;
+	if (opt->port != 0) {
+		err = listen_on(opt->port, NULL, &srv.listener);
+		if (err != ERR_OK)
+			return err;
+	}
+	if (opt->tls_port != 0 && srv.tls_up) {
+		err = listen_on(opt->tls_port, &srv.tls_listener, &srv.tls_listener);
+		if (err != ERR_OK)
+			return err;
+	}
 	return 0;
 }
 
@@ -281,6 +332,9 @@ uint32_t imapd_poll(void)
 			continue;
 		if (tick)
 			imap_session_tick(s, now);
+		/* A finished (or failed) handshake lets the session's output flow. */
+		if (srv.tls_up && tls_conn_poll(&sl->tls))
+			sl->kick = true;
 		if (sl->kick || imap_session_pending(s)) {
 			sl->kick = false;
 			imap_session_run(s);
@@ -293,7 +347,8 @@ uint32_t imapd_poll(void)
 			 * all of it. */
 			slot_closing(sl);
 		}
-		busy |= sl->state == SLOT_OPEN && (sl->kick || imap_session_pending(s));
+		busy |= sl->state == SLOT_OPEN && (sl->kick || imap_session_pending(s) ||
+						    (srv.tls_up && tls_conn_pending(&sl->tls)));
 	}
 	srv.next = (srv.next + 1) % IMAPD_MAX_SESSIONS;
 	if (srv.opt.store && store_poll(srv.opt.store))
@@ -310,6 +365,10 @@ void imapd_stop(void)
 		tcp_close(srv.listener);
 		srv.listener = NULL;
 	}
+	if (srv.tls_listener) {
+		tcp_close(srv.tls_listener);
+		srv.tls_listener = NULL;
+	}
 	for (unsigned i = 0; i < IMAPD_MAX_SESSIONS; i++)
 		if (srv.slots[i].state != SLOT_FREE)
 			slot_abort(&srv.slots[i]);
@@ -317,5 +376,7 @@ void imapd_stop(void)
 
 uint16_t imapd_port(bool tls)
 {
-	return !tls && srv.listener ? srv.opt.port : 0;
+	if (tls)
+		return srv.tls_listener ? srv.opt.tls_port : 0;
+	return srv.listener ? srv.opt.port : 0;
 }

@@ -13,7 +13,7 @@
 # objects, since both must see the same configuration. The firmware has
 # neither; `make firmware FW_TLS_MEASURE=1` builds a measuring firmware.
 #
-#   make bench-tls   handshake time and arena use per session (host build)
+#   make bench-tls   handshake time and arena use per session (tools/bench-tls)
 
 MBEDTLS_CFLAGS := -I$(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config_imapd.h"'
 MBEDTLS_HOST_DEFS := -DIMAPD_TLS_HOST -DIMAPD_TLS_MEASURE
@@ -52,5 +52,5 @@ $(MBEDTLS_LIBS_$(BOARD)): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_BOARD_
 
 .PHONY: bench-tls
 BENCH_TARGETS += bench-tls
-bench-tls: $(BUILD)/host/imapd
-	@$(PYTHON) tools/bench-tls/bench_tls.py $(BUILD)/host/imapd
+bench-tls: $(BUILD)/host/bench-tls
+	$(BUILD)/host/bench-tls
