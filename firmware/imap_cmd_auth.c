@@ -12,6 +12,7 @@
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imapd_config.h"
+#include "login_throttle.h"
 #include "port.h"
 
 #include "mbedtls/base64.h"
@@ -118,6 +119,7 @@ int imap_cmd_starttls(struct imap_session *s)
 
 static void login_done(struct imap_session *s, const char *user)
 {
+	login_throttle_ok(s->t->ops->peer_addr(s->t));
 	s->state = IMAP_S_AUTH;
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	port_log(PORT_LOG_INFO, "imap[%u]: %s logged in", (unsigned)s->id, s->user);
@@ -134,9 +136,23 @@ static void login_done(struct imap_session *s, const char *user)
 	imap_tagged(s, "OK", "[CAPABILITY %s] Logged in", caps);
 }
 
+static int throttled(struct imap_session *s)
+{
+	return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
+}
+
+/* The NO is held back as long as the source's failure record says; the
+ * session sleeps, the task does not. */
 static void login_failed(struct imap_session *s)
 {
 	imap_tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+	uint32_t delay = login_throttle_fail(s->t->ops->peer_addr(s->t), port_now_ms());
+	if (delay) {
+		port_log(PORT_LOG_INFO, "imap[%u]: failed login, answer delayed %lu ms",
+			 (unsigned)s->id, (unsigned long)delay);
+		imap_sleep(s, delay);
+		s->step = throttled;
+	}
 }
 
 int imap_cmd_login(struct imap_session *s)
@@ -152,7 +168,7 @@ int imap_cmd_login(struct imap_session *s)
 	}
 	if (u.len > IMAPD_USER_MAX || pw.len > IMAPD_PASS_MAX) {
 		login_failed(s);
-		return IMAP_DONE;
+		return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
 	}
 	char user[IMAPD_USER_MAX + 1], pass[IMAPD_PASS_MAX + 1];
 	memcpy(user, u.s, u.len);
@@ -166,7 +182,7 @@ int imap_cmd_login(struct imap_session *s)
 		login_done(s, user);
 	else
 		login_failed(s);
-	return IMAP_DONE;
+	return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
 }
 
 /* PLAIN message: [authzid] NUL authcid NUL passwd (RFC 4616). */
@@ -189,6 +205,7 @@ static void sasl_plain(struct imap_session *s, const char *b64, size_t len)
 		return;
 	}
 	const char *authc = z1 + 1, *pass = z2 + 1;
+	s->step = NULL;
 	if (strlen(authc) > IMAPD_USER_MAX || strlen(pass) > IMAPD_PASS_MAX ||
 	    (authz[0] && strcmp(authz, authc) != 0)) {
 		login_failed(s);
@@ -254,7 +271,7 @@ int imap_cmd_authenticate(struct imap_session *s)
 	}
 	if (have_ir) {
 		sasl_plain(s, ir.s, ir.len);
-		return IMAP_DONE;
+		return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
 	}
 	memset(&s->u.sasl, 0, sizeof(s->u.sasl));
 	imap_send_continuation(s, "");

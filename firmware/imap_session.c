@@ -306,6 +306,12 @@ void imap_send_continuation(struct imap_session *s, const char *text)
 
 struct store *imap_store(const struct imap_session *s) { return s->srv->opt->store; }
 
+void imap_sleep(struct imap_session *s, uint32_t ms)
+{
+	s->sleeping = true;
+	s->wake_ms = port_now_ms() + ms;
+}
+
 /* ---- streaming input ---- */
 
 void imap_stream_begin(struct imap_session *s,
@@ -734,7 +740,7 @@ void imap_session_run(struct imap_session *s)
 				if (r == IMAP_DONE)
 					s->phase = IMAP_PH_SYNC;
 				else if (r == IMAP_AGAIN) {
-					s->wake = true;
+					s->wake = !s->sleeping;   /* a sleeper is woken by tick */
 					break;
 				} else if (r == IMAP_WAIT)
 					goto input;
@@ -779,6 +785,10 @@ void imap_session_tick(struct imap_session *s, uint32_t now_ms)
 {
 	if (!s->in_use || s->closing)
 		return;
+	if (s->sleeping && (int32_t)(now_ms - s->wake_ms) >= 0) {
+		s->sleeping = false;
+		s->wake = true;
+	}
 	uint32_t limit = s->state == IMAP_S_NOTAUTH ? IMAPD_PREAUTH_TIMEOUT_MS
 						    : IMAPD_AUTH_TIMEOUT_MS;
 	if (now_ms - s->last_active_ms > limit) {

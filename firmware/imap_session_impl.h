@@ -105,6 +105,8 @@ struct imap_session {
 	bool uid_cmd;
 	bool noexp;               /* no EXPUNGE responses for this command */
 	bool wake;                /* run again on the next poll */
+	bool sleeping;            /* the command waits until wake_ms (no polling) */
+	uint32_t wake_ms;
 	uint8_t phase;            /* executing, syncing updates, finishing */
 	int last_result;
 	union imap_cmdstate u;
