@@ -49,6 +49,18 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync);
 /* imap_cmd_idle.c */
 int imap_cmd_idle(struct imap_session *s);
 
+/* imap_cmd_fetch.c */
+int imap_cmd_fetch(struct imap_session *s);
+/* imap_cmd_store.c */
+int imap_cmd_store(struct imap_session *s);
+/* imap_cmd_search.c */
+int imap_cmd_search(struct imap_session *s);
+/* imap_cmd_copy.c: COPY and MOVE (RFC 6851) */
+int imap_cmd_copy(struct imap_session *s);
+int imap_cmd_move(struct imap_session *s);
+/* imap_cmd_expunge.c: EXPUNGE and UID EXPUNGE (RFC 4315) */
+int imap_cmd_expunge(struct imap_session *s);
+
 /* imap_cmd_acl.c (RFC 4314) */
 int imap_cmd_getacl(struct imap_session *s);
 int imap_cmd_setacl(struct imap_session *s);

@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "imap_msgset.h"
+#include "imap_search.h"
+#include "mime_decode.h"
+#include "mime_hdr_filter.h"
 #include "store.h"
 
 struct imap_list_state {
@@ -65,6 +69,107 @@ struct imap_rename_state {
 	uint32_t uid;
 };
 
+#ifndef IMAP_FETCH_MAX_ITEMS
+#define IMAP_FETCH_MAX_ITEMS 16
+#endif
+
+/* One FETCH data item; a section is kept as its text in the command buffer
+ * (offset, length) and parsed again when used. */
+struct imap_fetch_item {
+	uint8_t kind;
+	uint8_t opts;
+	uint16_t sect_off, sect_len;
+	uint32_t origin, count;   /* partial <origin.count> */
+};
+
+struct imap_fetch_state {
+	struct imap_msgset walk;
+	struct imap_msgset_msg msg;
+	struct imap_fetch_item item[IMAP_FETCH_MAX_ITEMS];
+	uint8_t nitems, cur, phase;
+	bool in_msg;              /* "* n FETCH (" written */
+	bool sep;                 /* an item was written: the next needs a SP */
+	bool sets_seen;           /* some item sets \Seen */
+	bool add_flags;           /* \Seen was just set: report FLAGS at the end */
+	bool need_stat;           /* some item needs store_msg_stat() */
+	bool expunged_seen;       /* a message expunged by another session was skipped */
+	int err;                  /* first failure, answered NO at the end */
+	uint32_t flags;
+	struct store_msg_stat stat;
+	/* the item being streamed */
+	uint8_t xform;
+	bool lit8;                /* literal8 (RFC 3516): decoded data holds a NUL */
+	bool ended;               /* the transform has been told the input ended */
+	uint32_t r_off, r_end;    /* source byte range */
+	uint32_t pos;             /* next source byte (or render skip) */
+	uint32_t produced;        /* transformed bytes produced so far in this pass */
+	uint32_t total;           /* transformed size (count pass) */
+	uint32_t win_off, win_left;   /* partial window still to send */
+	union {
+		struct mime_hdr_filter f;
+		struct mime_dec d;
+	} x;
+};
+
+struct imap_store_state {
+	struct imap_msgset walk;
+	uint8_t mode, phase;
+	bool silent;
+	uint32_t bits;            /* STORE_F_* given */
+};
+
+#ifndef IMAPD_COPYUID_RUNS
+#define IMAPD_COPYUID_RUNS 16
+#endif
+
+/* An ascending UID set as runs lo..hi (COPYUID). */
+struct imap_uidruns {
+	uint8_t n;
+	bool overflow;            /* needs more runs than kept */
+	uint32_t lo[IMAPD_COPYUID_RUNS], hi[IMAPD_COPYUID_RUNS];
+};
+
+struct imap_copy_state {
+	struct imap_msgset walk;
+	struct imap_msgset_msg msg;
+	struct store_copy copy;
+	store_mbox_t dst;
+	uint32_t dst_validity;
+	uint8_t phase;
+	bool move;
+	bool busy;                /* a store copy of msg is in progress */
+	uint32_t src_flags;
+	int err;                  /* a copy failed: undo, then answer */
+	uint8_t undo_run;
+	uint32_t undo_next;
+	struct imap_uidruns src, dst_uids;
+};
+
+struct imap_search_state {
+	int8_t slot;              /* program + matchers (imap_cmd_search.c), -1 none */
+	uint8_t phase;            /* of the current message */
+	bool started;             /* the untagged response line was begun */
+	uint32_t wait_since;      /* waiting for a slot since (ms) */
+	/* walk: by UID, so that purges between slices do not matter */
+	uint32_t next_uid, seq;
+	uint32_t uid, idx, msg_size;
+	struct imap_search_msg m;
+	/* text scan of the current message */
+	uint32_t pos, end, body_start;
+	uint16_t part;            /* next MIME record to look at */
+	bool in_part;
+	uint8_t hs;               /* header scanner state */
+	bool in_field, name_over;
+	uint8_t name_len, stage_n;
+	uint32_t fmask;           /* text keys fed by the current field */
+	char name[80];
+	char stage[128];
+	/* results */
+	uint32_t count, min, max;
+	uint64_t modseq_max;
+	struct imap_search_setw setw;
+};
+
 union imap_cmdstate {
 	struct imap_list_state list;
 	struct imap_append_state append;
@@ -73,6 +178,10 @@ union imap_cmdstate {
 	struct imap_select_state select;
 	struct imap_expunge_state expunge;
 	struct imap_rename_state rename;
+	struct imap_fetch_state fetch;
+	struct imap_store_state store;
+	struct imap_copy_state copy;
+	struct imap_search_state search;
 };
 
 #endif

@@ -32,4 +32,10 @@ static const struct cmd_def cmd_table[] = {
 	{ "CHECK", ST_SE, imap_cmd_check },
 	{ "CLOSE", ST_SE, imap_cmd_close },
 	{ "UNSELECT", ST_SE, imap_cmd_unselect },
+	{ "FETCH", ST_SE | F_UID | F_NOEXP, imap_cmd_fetch },
+	{ "STORE", ST_SE | F_UID | F_NOEXP, imap_cmd_store },
+	{ "SEARCH", ST_SE | F_UID | F_NOEXP, imap_cmd_search },
+	{ "COPY", ST_SE | F_UID, imap_cmd_copy },
+	{ "MOVE", ST_SE | F_UID, imap_cmd_move },
+	{ "EXPUNGE", ST_SE | F_UID, imap_cmd_expunge },
 };

@@ -188,6 +188,14 @@ bool imap_view_uid_to_seq(struct imap_session *s, uint32_t uid, uint32_t *seq, u
 	return true;
 }
 
+void imap_view_own_change(struct imap_session *s, uint64_t modseq)
+{
+	/* Only when nothing else changed since our last sync: a gap would hide
+	 * another session's flag change from us. */
+	if (s->v.sync_phase == SY_IDLE && modseq == s->v.flag_modseq + 1)
+		s->v.flag_modseq = modseq;
+}
+
 /* Called whenever a session's view of mb moved on: drop the tombstones every
  * session selecting mb has already announced. */
 void imap_sessions_purge_tombstones(struct store *st, store_mbox_t mb)

@@ -1,0 +1,268 @@
+/*
+ * imap_cmd_copy.c - COPY / UID COPY (RFC 3501 6.4.7) and MOVE / UID MOVE
+ * (RFC 6851), with COPYUID of UIDPLUS (RFC 4315).
+ *
+ * Messages are copied one at a time by the store's sliced copy. MOVE copies
+ * every message first and only then expunges the sources (walking the same
+ * set again: sequence numbers cannot change while the command runs, since
+ * EXPUNGE responses are sent only by the sync after it), so a failure part
+ * way leaves every source in place, and the copies already made are
+ * expunged again (RFC 3501 6.4.7: the destination is restored). Its COPYUID goes out untagged before the
+ * sync sends the EXPUNGEs (RFC 6851 4.3).
+ *
+ * COPYUID sets are kept as up to IMAPD_COPYUID_RUNS ascending runs each; a
+ * copy that needs more (or a longer line than fits) is answered without
+ * COPYUID, which RFC 4315 permits, rather than with a wrong one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "imap_mailbox.h"
+#include "imap_msgset.h"
+
+#ifndef IMAPD_COPY_EXPUNGE_SLICE
+#define IMAPD_COPY_EXPUNGE_SLICE 32   /* MOVE: source expunges per slice */
+#endif
+#define NAME_CAP (STORE_NAME_MAX * 4 + 1)
+#define UIDSET_TEXT_MAX 200   /* per set, so the tagged line fits its 256 bytes */
+
+enum { PH_COPY, PH_EXPUNGE, PH_UNDO };
+
+static void run_add(struct imap_uidruns *r, uint32_t uid)
+{
+	if (r->overflow)
+		return;
+	if (r->n && uid == r->hi[r->n - 1] + 1) {
+		r->hi[r->n - 1] = uid;
+		return;
+	}
+	if (r->n >= IMAPD_COPYUID_RUNS) {
+		r->overflow = true;
+		return;
+	}
+	r->lo[r->n] = r->hi[r->n] = uid;
+	r->n++;
+}
+
+/* "1:3,7"; false if it does not fit cap */
+static bool run_text(const struct imap_uidruns *r, char *out, size_t cap)
+{
+	size_t len = 0;
+	if (r->overflow || r->n == 0)
+		return false;
+	for (unsigned i = 0; i < r->n; i++) {
+		int n = r->lo[i] == r->hi[i]
+				? snprintf(out + len, cap - len, "%s%lu", i ? "," : "",
+					   (unsigned long)r->lo[i])
+				: snprintf(out + len, cap - len, "%s%lu:%lu", i ? "," : "",
+					   (unsigned long)r->lo[i], (unsigned long)r->hi[i]);
+		if (n < 0 || (size_t)n >= cap - len)
+			return false;
+		len += (size_t)n;
+	}
+	return true;
+}
+
+static int copy_step(struct imap_session *s);
+static int undo_step(struct imap_session *s);
+
+static int copy_common(struct imap_session *s, bool move)
+{
+	struct imap_copy_state *c = &s->u.copy;
+	struct imap_parser *p = &s->p;
+	struct imap_seqset set;
+	struct imap_str a;
+	char name[NAME_CAP];
+	const char *why;
+	memset(c, 0, sizeof(*c));
+	c->move = move;
+	if (!imap_p_sp(p) || !imap_p_seqset(p, &set) || !imap_p_sp(p) || !imap_p_astring(p, &a))
+		return imap_bad_syntax(s);
+	if (!imap_p_end(p)) {
+		imap_tagged(s, "BAD", "Unexpected characters after the mailbox name");
+		return IMAP_DONE;
+	}
+	if (set.dollar) {
+		imap_tagged(s, "BAD", "Saved search results are not supported");
+		return IMAP_DONE;
+	}
+	if (!imap_mailbox_name(s, &a, name, sizeof(name), &why)) {
+		imap_tagged(s, "NO", "[CANNOT] %s", why);
+		return IMAP_DONE;
+	}
+	if (!s->uid_cmd && !imap_msgset_check(s, &set)) {
+		imap_tagged(s, "BAD", "Invalid message sequence number");
+		return IMAP_DONE;
+	}
+	struct store_mbox_info info;
+	if (imap_mbox_find(s, name, &c->dst) != STORE_OK ||
+	    store_mbox_info(imap_store(s), c->dst, &info) != STORE_OK ||
+	    (info.attrs & STORE_MB_NOSELECT)) {
+		imap_tagged(s, "NO", "[TRYCREATE] Mailbox doesn't exist");
+		return IMAP_DONE;
+	}
+	if (move && s->v.readonly) {
+		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
+		return IMAP_DONE;
+	}
+	if (move && c->dst == s->v.mb) {
+		imap_tagged(s, "NO", "[CANNOT] Source and destination are the same mailbox");
+		return IMAP_DONE;
+	}
+	c->dst_validity = info.uidvalidity;
+	imap_msgset_init(&c->walk, &set, s->uid_cmd);
+	s->step = copy_step;
+	return IMAP_MORE;
+}
+
+int imap_cmd_copy(struct imap_session *s) { return copy_common(s, false); }
+int imap_cmd_move(struct imap_session *s) { return copy_common(s, true); }
+
+/* The store copies flag bits as they are; keyword bits index each mailbox's
+ * own table, so translate them by name. */
+static int fix_keywords(struct imap_session *s, uint32_t src_flags, uint32_t new_uid)
+{
+	struct imap_copy_state *c = &s->u.copy;
+	struct store *st = imap_store(s);
+	uint32_t want = src_flags & STORE_F_SYSTEM_MASK;
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+		const char *kw;
+		if (!(src_flags & STORE_F_KEYWORD(k)) || !(kw = store_kw_name(st, s->v.mb, k)))
+			continue;
+		int j = store_kw_lookup(st, c->dst, kw, true);
+		if (j >= 0 && j < STORE_MAX_KEYWORDS)
+			want |= STORE_F_KEYWORD(j);   /* a full table drops the keyword */
+	}
+	uint32_t idx;
+	bool exact;
+	struct store_msg m;
+	if (store_msg_find(st, c->dst, new_uid, &idx, &exact) != STORE_OK || !exact ||
+	    store_msg_get(st, c->dst, idx, &m) != STORE_OK || m.flags == want)
+		return STORE_OK;
+	uint64_t modseq;
+	return store_msg_set_flags(st, c->dst, new_uid, want, &modseq);
+}
+
+static int copy_finish(struct imap_session *s)
+{
+	struct imap_copy_state *c = &s->u.copy;
+	char src[UIDSET_TEXT_MAX], dst[UIDSET_TEXT_MAX];
+	bool uidplus = run_text(&c->src, src, sizeof(src)) && run_text(&c->dst_uids, dst, sizeof(dst));
+	const char *what = c->move ? "MOVE" : "COPY";
+	if (!uidplus) {
+		imap_tagged(s, "OK", "%s completed", what);
+		return IMAP_DONE;
+	}
+	if (c->move) {
+		imap_printf(s, "* OK [COPYUID %lu %s %s] Moved UIDs\r\n",
+			    (unsigned long)c->dst_validity, src, dst);
+		imap_tagged(s, "OK", "MOVE completed");
+	} else {
+		imap_tagged(s, "OK", "[COPYUID %lu %s %s] COPY completed",
+			    (unsigned long)c->dst_validity, src, dst);
+	}
+	return IMAP_DONE;
+}
+
+static int copy_step(struct imap_session *s)
+{
+	struct imap_copy_state *c = &s->u.copy;
+	struct store *st = imap_store(s);
+	if (c->phase == PH_UNDO)
+		return undo_step(s);
+	if (c->phase == PH_EXPUNGE) {
+		for (int writes = 0; writes < IMAPD_COPY_EXPUNGE_SLICE; writes++) {
+			struct imap_msgset_msg m;
+			if (!imap_msgset_next(s, &c->walk, &m))
+				return copy_finish(s);
+			int r = store_msg_expunge(st, s->v.mb, m.uid);
+			if (r == STORE_AGAIN) {
+				imap_msgset_again(&c->walk, &m);
+				return IMAP_AGAIN;
+			}
+			/* STORE_NOENT: expunged meanwhile by another session; either
+			 * way it is gone from here as MOVE promised */
+			if (r != STORE_OK && r != STORE_NOENT) {
+				imap_tagged_store_err(s, r, "MOVE");
+				return IMAP_DONE;
+			}
+		}
+		return IMAP_MORE;
+	}
+	if (!c->busy) {
+		struct store_msg e;
+		for (;;) {
+			if (!imap_msgset_next(s, &c->walk, &c->msg)) {
+				if (!c->move)
+					return copy_finish(s);
+				imap_msgset_init(&c->walk, &c->walk.set, c->walk.uid);
+				c->phase = PH_EXPUNGE;
+				return IMAP_MORE;
+			}
+			if (store_msg_get(st, s->v.mb, c->msg.idx, &e) == STORE_OK && !e.expunged)
+				break;
+			/* expunged by another session meanwhile: nothing to copy */
+		}
+		c->src_flags = e.flags;
+		memset(&c->copy, 0, sizeof(c->copy));
+		c->busy = true;
+	}
+	uint32_t new_uid;
+	int r = store_msg_copy(st, &c->copy, s->v.mb, c->msg.uid, c->dst, &new_uid);
+	if (r == STORE_AGAIN)
+		return IMAP_MORE;   /* bounded work done; continue next slice */
+	c->busy = false;
+	if (r == STORE_OK)
+		r = fix_keywords(s, c->src_flags, new_uid);
+	if (r == STORE_AGAIN)
+		r = STORE_OK;   /* the copy itself is durable; keywords are best effort */
+	if (r == STORE_NOENT) {
+		struct store_mbox_info info;
+		if (store_mbox_info(st, c->dst, &info) == STORE_OK &&
+		    info.uidvalidity == c->dst_validity)
+			return IMAP_MORE;   /* the source went away under us: skip it */
+		c->err = STORE_NOENT;
+	} else if (r != STORE_OK) {
+		c->err = r;
+	}
+	if (c->err) {
+		c->phase = PH_UNDO;
+		c->undo_run = 0;
+		c->undo_next = 0;
+		return IMAP_MORE;
+	}
+	run_add(&c->src, c->msg.uid);
+	run_add(&c->dst_uids, new_uid);
+	return IMAP_MORE;
+}
+
+/* A copy failed: take back the copies already made, then answer. */
+static int undo_step(struct imap_session *s)
+{
+	struct imap_copy_state *c = &s->u.copy;
+	struct store *st = imap_store(s);
+	struct imap_uidruns *r = &c->dst_uids;
+	for (int writes = 0; !r->overflow && c->undo_run < r->n; writes++) {
+		if (writes >= IMAPD_COPY_EXPUNGE_SLICE)
+			return IMAP_MORE;
+		uint32_t uid = c->undo_next ? c->undo_next : r->lo[c->undo_run];
+		int e = store_msg_expunge(st, c->dst, uid);
+		if (e == STORE_AGAIN) {
+			c->undo_next = uid;
+			return IMAP_AGAIN;
+		}
+		if (uid == r->hi[c->undo_run]) {
+			c->undo_run++;
+			c->undo_next = 0;
+		} else {
+			c->undo_next = uid + 1;
+		}
+	}
+	if (c->err == STORE_NOENT)
+		imap_tagged(s, "NO", "[TRYCREATE] Mailbox doesn't exist");
+	else
+		imap_tagged_store_err(s, c->err, c->move ? "MOVE" : "COPY");
+	return IMAP_DONE;
+}

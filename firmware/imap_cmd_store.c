@@ -1,0 +1,196 @@
+/*
+ * imap_cmd_store.c - STORE and UID STORE (RFC 3501 6.4.6): FLAGS, +FLAGS,
+ * -FLAGS, with .SILENT; system flags and keywords.
+ *
+ * Keywords are created in the mailbox's table before any message changes, so
+ * a full table answers NO [LIMIT] without having touched a message. Messages
+ * are changed in slices of IMAPD_STORE_SLICE flag writes. The session reports
+ * its own changes itself (or, with .SILENT, not at all) and tells its view
+ * so, so the update sync does not announce them a second time.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "imap_cmds.h"
+#include "imap_internal.h"
+#include "imap_msgset.h"
+
+#ifndef IMAPD_STORE_SLICE
+#define IMAPD_STORE_SLICE 32   /* flag writes per slice */
+#endif
+
+enum { MODE_SET, MODE_ADD, MODE_REMOVE };
+enum { PH_FLAGS, PH_PERMANENT, PH_MESSAGES };
+
+#define FLAG_LINE_MAX (64 + STORE_MAX_KEYWORDS * (STORE_KEYWORD_MAX + 1))
+
+static const char *const sys_flags[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					 "\\Draft" };
+
+/* Parse one flag into *bits; keywords are looked up (and for FLAGS/+FLAGS
+ * created). Returns 0, or a STORE_* error / 1 for a syntax error. */
+static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode, uint32_t *bits,
+		     bool *created)
+{
+	if (f->s[0] == '\\') {
+		for (int i = 0; i < 5; i++)
+			if (strlen(sys_flags[i]) == f->len && strncasecmp(sys_flags[i], f->s, f->len) == 0) {
+				*bits |= 1u << i;
+				return 0;
+			}
+		s->p.err = "Invalid system flag";
+		return 1;
+	}
+	if (f->len > STORE_KEYWORD_MAX)
+		return STORE_LIMIT;
+	char kw[STORE_KEYWORD_MAX + 1];
+	memcpy(kw, f->s, f->len);
+	kw[f->len] = '\0';
+	struct store *st = imap_store(s);
+	int k = store_kw_lookup(st, s->v.mb, kw, false);
+	if (k < 0 && mode != MODE_REMOVE) {
+		k = store_kw_lookup(st, s->v.mb, kw, true);
+		if (k < 0)
+			return k;
+		*created = true;
+	}
+	if (k >= 0 && k < STORE_MAX_KEYWORDS)
+		*bits |= STORE_F_KEYWORD(k);
+	return 0;
+}
+
+static int store_step(struct imap_session *s);
+
+int imap_cmd_store(struct imap_session *s)
+{
+	struct imap_store_state *c = &s->u.store;
+	struct imap_parser *p = &s->p;
+	struct imap_seqset set;
+	struct imap_str f;
+	memset(c, 0, sizeof(*c));
+	if (!imap_p_sp(p) || !imap_p_seqset(p, &set) || !imap_p_sp(p))
+		return imap_bad_syntax(s);
+	if (set.dollar) {
+		imap_tagged(s, "BAD", "Saved search results are not supported");
+		return IMAP_DONE;
+	}
+	c->mode = imap_p_char(p, '+') ? MODE_ADD : imap_p_char(p, '-') ? MODE_REMOVE : MODE_SET;
+	if (imap_p_keyword(p, "FLAGS.SILENT"))
+		c->silent = true;
+	else if (!imap_p_keyword(p, "FLAGS")) {
+		imap_tagged(s, "BAD", "Expected FLAGS, +FLAGS or -FLAGS");
+		return IMAP_DONE;
+	}
+	if (!imap_p_sp(p))
+		return imap_bad_syntax(s);
+	if (s->v.readonly) {
+		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
+		return IMAP_DONE;
+	}
+	bool list = imap_p_char(p, '(');
+	bool created = false;
+	if (!list || !imap_p_peek(p, ')')) {
+		do {
+			if (!imap_p_flag(p, &f))
+				return imap_bad_syntax(s);
+			int r = flag_bits(s, &f, c->mode, &c->bits, &created);
+			if (r == 1)
+				return imap_bad_syntax(s);
+			if (r == STORE_LIMIT) {
+				imap_tagged(s, "NO", "[LIMIT] Too many keywords in this mailbox");
+				return IMAP_DONE;
+			}
+			if (r < 0) {
+				imap_tagged_store_err(s, r, "STORE");
+				return IMAP_DONE;
+			}
+		} while (imap_p_char(p, ' '));
+	}
+	if (list && !imap_p_char(p, ')')) {
+		imap_tagged(s, "BAD", "Expected ')' after flags");
+		return IMAP_DONE;
+	}
+	if (!imap_p_end(p)) {
+		imap_tagged(s, "BAD", "Unexpected characters after flags");
+		return IMAP_DONE;
+	}
+	if (!s->uid_cmd && !imap_msgset_check(s, &set)) {
+		imap_tagged(s, "BAD", "Invalid message sequence number");
+		return IMAP_DONE;
+	}
+	imap_msgset_init(&c->walk, &set, s->uid_cmd);
+	/* a new keyword changes FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6) */
+	c->phase = created ? PH_FLAGS : PH_MESSAGES;
+	s->step = store_step;
+	return IMAP_MORE;
+}
+
+static void out_flag_names(struct imap_session *s, bool wildcard)
+{
+	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+		const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
+		if (kw) {
+			imap_out_raw(s, " ", 1);
+			imap_out_str(s, kw);
+		}
+	}
+	imap_out_str(s, wildcard ? " \\*)" : ")");
+}
+
+static int store_step(struct imap_session *s)
+{
+	struct imap_store_state *c = &s->u.store;
+	struct store *st = imap_store(s);
+	if (c->phase == PH_FLAGS) {
+		imap_out_str(s, "* FLAGS ");
+		out_flag_names(s, false);
+		imap_out_str(s, "\r\n");
+		c->phase = PH_PERMANENT;
+		return IMAP_MORE;
+	}
+	if (c->phase == PH_PERMANENT) {
+		imap_out_str(s, "* OK [PERMANENTFLAGS ");
+		out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
+		imap_out_str(s, "] Flags permitted\r\n");
+		c->phase = PH_MESSAGES;
+		return IMAP_MORE;
+	}
+	for (int writes = 0; writes < IMAPD_STORE_SLICE; writes++) {
+		struct imap_msgset_msg m;
+		struct store_msg e;
+		if (imap_out_room(s) < FLAG_LINE_MAX + 64)
+			return IMAP_MORE;
+		if (!imap_msgset_next(s, &c->walk, &m)) {
+			imap_tagged(s, "OK", "STORE completed");
+			return IMAP_DONE;
+		}
+		if (store_msg_get(st, s->v.mb, m.idx, &e) != STORE_OK || e.expunged)
+			continue;   /* expunged by another session: nothing to change */
+		uint32_t nf = c->mode == MODE_SET   ? c->bits
+			      : c->mode == MODE_ADD ? e.flags | c->bits
+						    : e.flags & ~c->bits;
+		if (nf != e.flags) {
+			uint64_t modseq;
+			int r = store_msg_set_flags(st, s->v.mb, e.uid, nf, &modseq);
+			if (r == STORE_AGAIN) {
+				imap_msgset_again(&c->walk, &m);
+				return IMAP_AGAIN;
+			}
+			if (r != STORE_OK) {
+				imap_tagged_store_err(s, r, "STORE");
+				return IMAP_DONE;
+			}
+			imap_view_own_change(s, modseq);
+		}
+		if (c->silent)
+			continue;
+		imap_printf(s, "* %lu FETCH (", (unsigned long)m.seq);
+		if (s->uid_cmd)
+			imap_printf(s, "UID %lu ", (unsigned long)e.uid);
+		imap_out_str(s, "FLAGS ");
+		imap_out_flags(s, nf, imap_view_is_recent(s, e.uid));
+		imap_out_str(s, ")\r\n");
+	}
+	return IMAP_MORE;
+}

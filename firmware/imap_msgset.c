@@ -1,0 +1,82 @@
+/*
+ * imap_msgset.c - resumable walks over sequence and UID sets (imap_msgset.h).
+ */
+#include "imap_msgset.h"
+
+#include "imap_internal.h"
+
+void imap_msgset_init(struct imap_msgset *w, const struct imap_seqset *set, bool uid)
+{
+	w->set = *set;
+	w->uid = uid;
+	w->in_range = false;
+	w->cursor = 0;
+	w->next = w->hi = 0;
+}
+
+bool imap_msgset_check(struct imap_session *s, const struct imap_seqset *set)
+{
+	size_t c = 0;
+	uint32_t lo, hi;
+	while (imap_seqset_next(set, &c, s->v.exists, &lo, &hi))
+		if (hi > s->v.exists)
+			return false;
+	return true;
+}
+
+bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap_msgset_msg *m)
+{
+	struct store *st = imap_store(s);
+	for (;;) {
+		if (!w->in_range) {
+			size_t c = w->cursor;
+			uint32_t lo, hi;
+			uint32_t max = w->uid ? imap_view_uid_max(s) : s->v.exists;
+			if (!imap_seqset_next(&w->set, &c, max, &lo, &hi))
+				return false;
+			w->cursor = (uint32_t)c;
+			if (lo == 0)
+				lo = 1;   /* '*' of an empty mailbox */
+			if (hi == 0)
+				continue;
+			w->next = lo;
+			w->hi = hi;
+			w->in_range = true;
+		}
+		if (w->next > w->hi || w->next == 0) {   /* 0: wrapped past 2^32-1 */
+			w->in_range = false;
+			continue;
+		}
+		if (!w->uid) {
+			m->seq = w->next++;
+			if (!imap_view_seq_to_idx(s, m->seq, &m->idx))
+				continue;
+			struct store_msg e;
+			if (store_msg_get(st, s->v.mb, m->idx, &e) != STORE_OK)
+				continue;
+			m->uid = e.uid;
+			return true;
+		}
+		/* UID walk: jump to the first existing UID >= next */
+		uint32_t idx;
+		bool exact;
+		struct store_msg e;
+		if (store_msg_find(st, s->v.mb, w->next, &idx, &exact) != STORE_OK ||
+		    idx >= store_msg_entries(st, s->v.mb) ||
+		    store_msg_get(st, s->v.mb, idx, &e) != STORE_OK || e.uid > w->hi) {
+			w->in_range = false;
+			continue;
+		}
+		w->next = e.uid + 1;
+		if (!imap_view_uid_to_seq(s, e.uid, &m->seq, &m->idx))
+			continue;
+		m->uid = e.uid;
+		return true;
+	}
+}
+
+void imap_msgset_again(struct imap_msgset *w, const struct imap_msgset_msg *m)
+{
+	w->next = w->uid ? m->uid : m->seq;
+	w->in_range = true;
+}
