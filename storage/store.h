@@ -83,7 +83,7 @@ enum {
 	STORE_F_SYSTEM_MASK = 0x1fu,
 	STORE_F_KEYWORD0 = 1u << 8,
 };
-#define STORE_F_KEYWORD(k) (STORE_F_KEYWORD0 << (k))
+#define STORE_F_KEYWORD(k) ((uint32_t)STORE_F_KEYWORD0 << (k))   /* unsigned: bit 31 is used */
 
 /* Mailbox attributes kept by the store for the caller (SPECIAL-USE etc.). */
 enum {
@@ -204,6 +204,8 @@ void store_append_abort(struct store *s, struct store_append *a);
 struct store_copy { uint32_t state[8]; void *slot; };
 int store_msg_copy(struct store *s, struct store_copy *st, store_mbox_t src, uint32_t uid,
 		   store_mbox_t dst, uint32_t *new_uid);
+/* Give up a copy in progress (e.g. the session went away); *st is zeroed. */
+void store_msg_copy_abort(struct store *s, struct store_copy *st);
 
 /* ---- small named config records (users, subscriptions, ACLs, TLS key) ---- */
 int store_cfg_put(struct store *s, const char *key, const void *val, uint32_t len);

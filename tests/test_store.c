@@ -1,0 +1,630 @@
+/*
+ * test_store.c - every public store function, on the simulator with
+ * program units of 1, 16 and 256 bytes in write-once mode (the format never
+ * programs a unit twice), remounting to prove what is durable.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "flash_sim.h"
+#include "store.h"
+#include "unit.h"
+
+#define MAX_BYTES (2u * 1024u * 1024u)
+#define MAX_SECTORS 512u
+
+static uint8_t mem[MAX_BYTES];
+static uint32_t erases[MAX_SECTORS];
+static uint8_t written[MAX_BYTES / 8];
+static struct flash_sim fs;
+static struct store st, st2;
+static const struct flash_dev *dev;
+
+static void fresh(uint32_t ss, uint32_t sc, uint32_t prog)
+{
+	struct flash_geometry g = { ss, sc, prog };
+
+	flash_sim_init(&fs, &g, mem, erases, written, NULL);
+	flash_sim_erase_all(&fs);
+	dev = &fs.dev;
+	CHECK_EQ_INT(store_format(&st, dev), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st, dev), STORE_OK);
+}
+
+static void remount(void)
+{
+	store_unmount(&st);
+	CHECK_EQ_INT(store_mount(&st, dev), STORE_OK);
+}
+
+static void fill(uint8_t *b, uint32_t n, uint32_t seed)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+/* Append n bytes of pattern seed in chunks of chunk. */
+static int append(store_mbox_t mb, uint32_t n, uint32_t seed, uint32_t chunk, uint32_t flags,
+		  uint32_t *uid)
+{
+	static uint8_t buf[300000];
+	struct store_append *a;
+	char meta[40];
+	int e;
+
+	fill(buf, n, seed);
+	e = store_append_begin(&st, mb, n, 1700000000 + seed, 60, flags, &a);
+	while (e == STORE_AGAIN && store_poll(&st))
+		e = store_append_begin(&st, mb, n, 1700000000 + seed, 60, flags, &a);
+	if (e)
+		return e;
+	for (uint32_t off = 0; off < n;) {
+		uint32_t c = n - off < chunk ? n - off : chunk;
+		int w = store_append_write(&st, a, buf + off, c);
+
+		if (w <= 0)
+			return w;
+		off += (uint32_t)w;
+	}
+	snprintf(meta, sizeof(meta), "meta-%u", seed);
+	return store_append_commit(&st, a, meta, (uint32_t)strlen(meta), uid);
+}
+
+static bool same(store_mbox_t mb, uint32_t idx, uint32_t n, uint32_t seed)
+{
+	static uint8_t want[300000], got[300000];
+	char meta[40], m[40];
+	struct store_msg_stat ms;
+	uint32_t off = 0;
+	int r;
+
+	fill(want, n, seed);
+	if (store_msg_stat(&st, mb, idx, &ms) || ms.size != n || ms.internaldate != 1700000000 + seed ||
+	    ms.tz_minutes != 60)
+		return false;
+	while ((r = store_msg_read(&st, mb, idx, off, got + off, 777)) > 0)
+		off += (uint32_t)r;
+	if (r < 0 || off != n || memcmp(want, got, n))
+		return false;
+	snprintf(meta, sizeof(meta), "meta-%u", seed);
+	r = store_msg_meta_read(&st, mb, idx, 0, m, sizeof(m));
+	return r == (int)strlen(meta) && !memcmp(m, meta, (size_t)r) && ms.meta_len == (uint32_t)r;
+}
+
+static const uint32_t progs[] = { 1, 16, 256 };
+
+TEST(format_mount_empty)
+{
+	struct store_stats ss;
+
+	for (int p = 0; p < 3; p++) {
+		fresh(4096, 16, progs[p]);
+		store_get_stats(&st, &ss);
+		CHECK_EQ_INT(ss.messages, 0);
+		CHECK_EQ_INT(ss.mailboxes, 0);
+		CHECK_EQ_INT(ss.flash_bytes, 65536);
+		CHECK(ss.free_bytes > 20000);   /* a message must fit twice: once more to be moved */
+		remount();
+	}
+	/* garbage is not a store; a bad geometry is refused */
+	{
+		struct flash_geometry g = { 4096, 16, 1 };
+
+		flash_sim_init(&fs, &g, mem, erases, NULL, NULL);
+		memset(mem, 0x42, 65536);
+		CHECK_EQ_INT(store_mount(&st, dev), STORE_CORRUPT);
+		g.sector_size = 1000;
+		flash_sim_init(&fs, &g, mem, erases, NULL, NULL);
+		CHECK_EQ_INT(store_mount(&st, dev), STORE_INVAL);
+	}
+}
+
+TEST(mailboxes)
+{
+	store_mbox_t a, b, c, d, x;
+	struct store_mbox_info in;
+	uint32_t uv;
+
+	fresh(4096, 16, 16);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &x), STORE_EXISTS);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Work", STORE_MB_SUBSCRIBED, &b), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Work/2024", 0, &c), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "bob", "INBOX", 0, &d), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "", "X", 0, &x), STORE_INVAL);
+	{
+		char longname[STORE_NAME_MAX + 2];
+
+		memset(longname, 'n', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = 0;
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", longname, 0, &x), STORE_INVAL);
+	}
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Work", &x), STORE_OK);
+	CHECK_EQ_INT(x, b);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Nope", &x), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_info(&st, b, &in), STORE_OK);
+	CHECK_EQ_STR(in.user, "ann");
+	CHECK_EQ_STR(in.name, "Work");
+	CHECK_EQ_INT(in.attrs, STORE_MB_SUBSCRIBED);
+	CHECK_EQ_INT(in.uidnext, 1);
+	CHECK(in.highestmodseq >= 1);
+	uv = in.uidvalidity;
+	/* iteration */
+	{
+		int n = 0;
+
+		for (store_mbox_t m = store_mbox_next(&st, "ann", -1); m >= 0; m = store_mbox_next(&st, "ann", m))
+			n++;
+		CHECK_EQ_INT(n, 3);
+		n = 0;
+		for (store_mbox_t m = store_mbox_next(&st, NULL, -1); m >= 0; m = store_mbox_next(&st, NULL, m))
+			n++;
+		CHECK_EQ_INT(n, 4);
+	}
+	/* rename with children, atomically */
+	CHECK_EQ_INT(store_mbox_rename(&st, "ann", "Work", "INBOX"), STORE_EXISTS);
+	CHECK_EQ_INT(store_mbox_rename(&st, "ann", "Work", "Work/sub"), STORE_INVAL);
+	CHECK_EQ_INT(store_mbox_rename(&st, "ann", "Nope", "Y"), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_rename(&st, "ann", "Work", "Jobs"), STORE_OK);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs/2024", &x), STORE_OK);
+	CHECK_EQ_INT(x, c);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Work", &x), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_set_attrs(&st, a, STORE_MB_SUBSCRIBED | STORE_MB_TRASH), STORE_OK);
+	remount();
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs", &x), STORE_OK);
+	CHECK_EQ_INT(store_mbox_info(&st, x, &in), STORE_OK);
+	CHECK_EQ_INT(in.uidvalidity, uv);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs/2024", &x), STORE_OK);
+	CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+	CHECK_EQ_INT(in.attrs, STORE_MB_SUBSCRIBED | STORE_MB_TRASH);
+	/* delete one (children stay), recreate: new UIDVALIDITY */
+	CHECK_EQ_INT(store_mbox_delete(&st, b), STORE_OK);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs", &x), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs/2024", &x), STORE_OK);
+	CHECK_EQ_INT(store_mbox_delete(&st, b), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Jobs", 0, &x), STORE_OK);
+	CHECK_EQ_INT(store_mbox_info(&st, x, &in), STORE_OK);
+	CHECK(in.uidvalidity > uv);
+	remount();
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "Jobs", &x), STORE_OK);
+	CHECK_EQ_INT(store_mbox_info(&st, x, &in), STORE_OK);
+	CHECK(in.uidvalidity > uv);
+	/* the table is bounded */
+	{
+		int e = STORE_OK;
+		char name[16];
+
+		for (int i = 0; i < STORE_MAX_MAILBOXES + 1 && e == STORE_OK; i++) {
+			snprintf(name, sizeof(name), "m%d", i);
+			e = store_mbox_create(&st, "zed", name, 0, &x);
+		}
+		CHECK_EQ_INT(e, STORE_LIMIT);
+	}
+}
+
+TEST(keywords)
+{
+	store_mbox_t a, b;
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Other", 0, &b), STORE_OK);
+	CHECK_EQ_INT(store_kw_lookup(&st, a, "$Junk", false), STORE_NOENT);
+	CHECK_EQ_INT(store_kw_lookup(&st, a, "$Junk", true), 0);
+	CHECK_EQ_INT(store_kw_lookup(&st, a, "$Forwarded", true), 1);
+	CHECK_EQ_INT(store_kw_lookup(&st, a, "$junk", false), 0);
+	CHECK_EQ_INT(store_kw_lookup(&st, b, "$Forwarded", true), 0);
+	CHECK_EQ_STR(store_kw_name(&st, a, 1), "$Forwarded");
+	CHECK(store_kw_name(&st, a, 2) == NULL);
+	remount();
+	CHECK_EQ_STR(store_kw_name(&st, a, 0), "$Junk");
+	CHECK_EQ_STR(store_kw_name(&st, b, 0), "$Forwarded");
+	CHECK_EQ_INT(store_kw_lookup(&st, a, "$Forwarded", false), 1);
+	{
+		int e = 0;
+		char kw[16];
+
+		for (int i = 0; i < STORE_MAX_KEYWORDS + 1 && e >= 0; i++) {
+			snprintf(kw, sizeof(kw), "k%d", i);
+			e = store_kw_lookup(&st, a, kw, true);
+		}
+		CHECK_EQ_INT(e, STORE_LIMIT);
+	}
+}
+
+TEST(append_read_flags_expunge)
+{
+	for (int p = 0; p < 3; p++) {
+		store_mbox_t a;
+		uint32_t u1, u2, u3, idx;
+		bool exact;
+		uint64_t ms, ms2;
+		struct store_msg m;
+		struct store_mbox_info in;
+
+		fresh(4096, 64, progs[p]);
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+		CHECK_EQ_INT(append(a, 1000, 1, 100, 0, &u1), STORE_OK);
+		CHECK_EQ_INT(append(a, 20000, 2, 4096, STORE_F_SEEN, &u2), STORE_OK);   /* spans sectors */
+		CHECK_EQ_INT(append(a, 0, 3, 1, 0, &u3), STORE_OK);
+		CHECK_EQ_INT(u1, 1);
+		CHECK_EQ_INT(u2, 2);
+		CHECK_EQ_INT(u3, 3);
+		CHECK_EQ_INT(store_msg_entries(&st, a), 3);
+		CHECK(same(a, 0, 1000, 1));
+		CHECK(same(a, 1, 20000, 2));
+		CHECK(same(a, 2, 0, 3));
+		/* read from an offset in the middle of a later sector */
+		{
+			uint8_t want[20000], got[100];
+
+			fill(want, 20000, 2);
+			CHECK_EQ_INT(store_msg_read(&st, a, 1, 12345, got, 100), 100);
+			CHECK_EQ_MEM(got, want + 12345, 100);
+			CHECK_EQ_INT(store_msg_read(&st, a, 1, 19990, got, 100), 10);
+			CHECK_EQ_INT(store_msg_read(&st, a, 1, 20000, got, 100), 0);
+		}
+		CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+		CHECK_EQ_INT(in.messages, 3);
+		CHECK_EQ_INT(in.unseen, 2);
+		CHECK_EQ_INT(in.size, 21000);
+		CHECK_EQ_INT(in.uidnext, 4);
+		/* flags */
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, u1, STORE_F_SEEN | STORE_F_KEYWORD(3), &ms), STORE_OK);
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, u1, STORE_F_SEEN | STORE_F_KEYWORD(3), &ms2), STORE_OK);
+		CHECK_EQ_INT(ms, ms2);
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, 99, 0, &ms2), STORE_NOENT);
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, STORE_F_SEEN | STORE_F_KEYWORD(3));
+		CHECK_EQ_INT(m.modseq, ms);
+		CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+		CHECK_EQ_INT(in.highestmodseq, ms);
+		CHECK_EQ_INT(in.unseen, 1);
+		/* expunge leaves a tombstone until purge */
+		CHECK_EQ_INT(store_msg_expunge(&st, a, u2), STORE_OK);
+		CHECK_EQ_INT(store_msg_expunge(&st, a, u2), STORE_NOENT);
+		CHECK_EQ_INT(store_msg_entries(&st, a), 3);
+		CHECK_EQ_INT(store_msg_get(&st, a, 1, &m), STORE_OK);
+		CHECK(m.expunged);
+		CHECK(m.modseq > ms);
+		{
+			struct store_msg_stat s;
+			uint8_t b[4];
+
+			CHECK_EQ_INT(store_msg_stat(&st, a, 1, &s), STORE_NOENT);
+			CHECK_EQ_INT(store_msg_read(&st, a, 1, 0, b, 4), STORE_NOENT);
+		}
+		CHECK_EQ_INT(store_msg_find(&st, a, u2, &idx, &exact), STORE_OK);
+		CHECK(exact);
+		CHECK_EQ_INT(idx, 1);
+		CHECK_EQ_INT(store_msg_find(&st, a, 50, &idx, &exact), STORE_OK);
+		CHECK(!exact);
+		CHECK_EQ_INT(idx, 3);
+		store_mbox_purge(&st, a, m.modseq - 1);
+		CHECK_EQ_INT(store_msg_entries(&st, a), 3);
+		store_mbox_purge(&st, a, m.modseq);
+		CHECK_EQ_INT(store_msg_entries(&st, a), 2);
+		CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+		CHECK_EQ_INT(in.messages, 2);
+		CHECK_EQ_INT(in.size, 1000);
+		ms = in.highestmodseq;
+		remount();
+		CHECK_EQ_INT(store_msg_entries(&st, a), 2);
+		CHECK(same(a, 0, 1000, 1));
+		CHECK(same(a, 1, 0, 3));
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, STORE_F_SEEN | STORE_F_KEYWORD(3));
+		CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+		CHECK_EQ_INT(in.uidnext, 4);
+		CHECK_EQ_INT(in.highestmodseq, ms);
+		CHECK_EQ_INT(in.unseen, 1);
+		CHECK_EQ_INT(in.size, 1000);
+		/* no UID reuse after expunging the newest */
+		CHECK_EQ_INT(store_msg_expunge(&st, a, u3), STORE_OK);
+		remount();
+		CHECK_EQ_INT(append(a, 10, 4, 10, 0, &u1), STORE_OK);
+		CHECK_EQ_INT(u1, 4);
+	}
+}
+
+TEST(append_limits)
+{
+	store_mbox_t a;
+	struct store_append *ap[STORE_MAX_APPENDS + 1];
+	uint32_t uid;
+	uint8_t b[8] = { 0 };
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	for (int i = 0; i < STORE_MAX_APPENDS; i++)
+		CHECK_EQ_INT(store_append_begin(&st, a, 8, 0, 0, 0, &ap[i]), STORE_OK);
+	CHECK_EQ_INT(store_append_begin(&st, a, 8, 0, 0, 0, &ap[STORE_MAX_APPENDS]), STORE_BUSY);
+	/* interleaved writers; commit out of order; UIDs in commit order */
+	for (int i = STORE_MAX_APPENDS - 1; i >= 0; i--) {
+		b[0] = (uint8_t)i;
+		CHECK_EQ_INT(store_append_write(&st, ap[i], b, 8), 8);
+	}
+	CHECK_EQ_INT(store_append_write(&st, ap[0], b, 1), STORE_INVAL);   /* more than announced */
+	store_append_abort(&st, ap[1]);
+	CHECK_EQ_INT(store_append_commit(&st, ap[2], NULL, 0, &uid), STORE_OK);
+	CHECK_EQ_INT(uid, 1);
+	CHECK_EQ_INT(store_append_commit(&st, ap[0], "m", 1, &uid), STORE_OK);
+	CHECK_EQ_INT(uid, 2);
+	CHECK_EQ_INT(store_append_begin(&st, a, 8, 0, 0, 0, &ap[1]), STORE_OK);
+	CHECK_EQ_INT(store_append_commit(&st, ap[1], NULL, 0, &uid), STORE_INVAL);   /* short */
+	store_append_abort(&st, ap[1]);
+	store_append_abort(&st, ap[3]);
+	/* too big for the device: refused before any data */
+	CHECK_EQ_INT(store_append_begin(&st, a, 60000, 0, 0, 0, &ap[0]), STORE_NOSPACE);
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, a), 2);
+	{
+		uint8_t r[8];
+
+		CHECK_EQ_INT(store_msg_read(&st, a, 0, 0, r, 8), 8);
+		CHECK_EQ_INT(r[0], 2);
+		CHECK_EQ_INT(store_msg_read(&st, a, 1, 0, r, 8), 8);
+		CHECK_EQ_INT(r[0], 0);
+	}
+	/* an append into a mailbox deleted meanwhile fails cleanly */
+	CHECK_EQ_INT(store_append_begin(&st, a, 1, 0, 0, 0, &ap[0]), STORE_OK);
+	CHECK_EQ_INT(store_append_write(&st, ap[0], b, 1), 1);
+	CHECK_EQ_INT(store_mbox_delete(&st, a), STORE_OK);
+	CHECK_EQ_INT(store_append_commit(&st, ap[0], NULL, 0, &uid), STORE_NOENT);
+}
+
+TEST(copy)
+{
+	store_mbox_t a, b;
+	struct store_copy cp;
+	uint32_t u, nu = 0;
+	int e, calls = 0;
+
+	fresh(4096, 64, 16);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Keep", 0, &b), STORE_OK);
+	CHECK_EQ_INT(append(a, 50000, 7, 3000, STORE_F_FLAGGED, &u), STORE_OK);
+	memset(&cp, 0, sizeof(cp));
+	while ((e = store_msg_copy(&st, &cp, a, u, b, &nu)) == STORE_AGAIN)
+		calls++;
+	CHECK_EQ_INT(e, STORE_OK);
+	CHECK(calls >= 10);   /* bounded work per call */
+	CHECK_EQ_INT(nu, 1);
+	CHECK(same(b, 0, 50000, 7));
+	{
+		struct store_msg m;
+
+		CHECK_EQ_INT(store_msg_get(&st, b, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, STORE_F_FLAGGED);
+	}
+	/* abandoned copy frees its slot; copy of a missing message fails */
+	memset(&cp, 0, sizeof(cp));
+	CHECK_EQ_INT(store_msg_copy(&st, &cp, a, u, b, &nu), STORE_AGAIN);
+	store_msg_copy_abort(&st, &cp);
+	memset(&cp, 0, sizeof(cp));
+	CHECK_EQ_INT(store_msg_copy(&st, &cp, a, 77, b, &nu), STORE_NOENT);
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, b), 1);
+	CHECK(same(b, 0, 50000, 7));
+}
+
+TEST(config)
+{
+	char big[STORE_CFG_VAL_MAX], got[STORE_CFG_VAL_MAX], key[STORE_CFG_KEY_MAX + 1];
+	uint32_t cur = 0;
+	int n = 0;
+
+	fresh(4096, 16, 256);
+	fill((uint8_t *)big, sizeof(big), 5);
+	CHECK_EQ_INT(store_cfg_put(&st, "user/ann", "hash1", 5), STORE_OK);
+	CHECK_EQ_INT(store_cfg_put(&st, "user/bob", "hash2", 5), STORE_OK);
+	CHECK_EQ_INT(store_cfg_put(&st, "tls/cert", big, sizeof(big)), STORE_OK);
+	CHECK_EQ_INT(store_cfg_put(&st, "user/ann", "hash3", 5), STORE_OK);
+	CHECK_EQ_INT(store_cfg_get(&st, "user/ann", got, sizeof(got)), 5);
+	CHECK_EQ_MEM(got, "hash3", 5);
+	CHECK_EQ_INT(store_cfg_get(&st, "nope", got, sizeof(got)), STORE_NOENT);
+	CHECK_EQ_INT(store_cfg_put(&st, "", "x", 1), STORE_INVAL);
+	while (store_cfg_next(&st, "user/", &cur, key) == 1)
+		n++;
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_cfg_del(&st, "user/bob"), STORE_OK);
+	CHECK_EQ_INT(store_cfg_del(&st, "user/bob"), STORE_NOENT);
+	remount();
+	CHECK_EQ_INT(store_cfg_get(&st, "user/bob", got, sizeof(got)), STORE_NOENT);
+	CHECK_EQ_INT(store_cfg_get(&st, "tls/cert", got, sizeof(got)), STORE_CFG_VAL_MAX);
+	CHECK_EQ_MEM(got, big, sizeof(big));
+	CHECK_EQ_INT(store_cfg_get(&st, "user/ann", got, 2), 5);   /* truncated copy, full length */
+	cur = 0;
+	n = 0;
+	while (store_cfg_next(&st, NULL, &cur, key) == 1)
+		n++;
+	CHECK_EQ_INT(n, 2);
+}
+
+/* Churn a small store far past its size: GC must keep it going. */
+TEST(gc_churn)
+{
+	for (int p = 0; p < 3; p++) {
+		store_mbox_t a;
+		uint32_t uids[64], seeds[64], sizes[64];
+		int n = 0;
+		uint32_t seed = 100;
+		struct store_fsck_report rep;
+
+		fresh(p == 2 ? 4096 : 1024, 48, progs[p]);
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+		CHECK_EQ_INT(store_cfg_put(&st, "k", "v", 1), STORE_OK);
+		for (int round = 0; round < 400; round++) {
+			uint32_t size = (seed * 7u) % (p == 2 ? 9000u : 2000u);
+			int e;
+
+			if (n == 12) {
+				/* expunge the oldest, flag another */
+				CHECK_EQ_INT(store_msg_expunge(&st, a, uids[0]), STORE_OK);
+				memmove(uids, uids + 1, sizeof(uids[0]) * 11);
+				memmove(seeds, seeds + 1, sizeof(seeds[0]) * 11);
+				memmove(sizes, sizes + 1, sizeof(sizes[0]) * 11);
+				n--;
+				CHECK_EQ_INT(store_msg_set_flags(&st, a, uids[5], (uint32_t)round & 0x1f, NULL), STORE_OK);
+				store_mbox_purge(&st, a, UINT64_MAX);
+			}
+			e = append(a, size, seed, 500, 0, &uids[n]);
+#ifdef DBG
+			if (e) { void dbg(struct store *); dbg(&st); printf("round %d size %u\n", round, size); }
+#endif
+			CHECK_EQ_INT(e, STORE_OK);
+			if (e)
+				break;
+			seeds[n] = seed;
+			sizes[n] = size;
+			n++;
+			seed++;
+			while (store_poll(&st))
+				;
+#ifdef DBG
+			{ struct store_fsck_report rr; store_fsck(dev, &rr, NULL, NULL); if (rr.live_bytes != st.live_bytes) { printf("round %d: fsck live %llu, store live %llu\n", round, (unsigned long long)rr.live_bytes, (unsigned long long)st.live_bytes); } }
+#endif
+			if (round % 97 == 0)
+				remount();
+		}
+		remount();
+		CHECK_EQ_INT(store_msg_entries(&st, a), (uint32_t)n);
+		for (int i = 0; i < n; i++)
+			CHECK(same(a, (uint32_t)i, sizes[i], seeds[i]));
+		{
+			char v[4];
+
+			CHECK_EQ_INT(store_cfg_get(&st, "k", v, sizeof(v)), 1);
+		}
+		CHECK_EQ_INT(store_fsck(dev, &rep, NULL, NULL), STORE_OK);
+		CHECK(rep.records > 0);
+		CHECK_EQ_INT(rep.bad_crc, 0);
+		{
+			uint32_t lo = UINT32_MAX, hi = 0;
+
+			for (uint32_t s = 0; s < 48; s++) {
+				lo = erases[s] < lo ? erases[s] : lo;
+				hi = erases[s] > hi ? erases[s] : hi;
+			}
+			CHECK(lo > 1);
+			CHECK(hi - lo <= 2);   /* wear is even */
+		}
+	}
+}
+
+/* Fill up: NOSPACE is distinct, nothing stored is harmed, and expunge
+ * still works on a full store and makes room again. */
+TEST(full_store)
+{
+	store_mbox_t a;
+	uint32_t uid, n = 0;
+	int e;
+	struct store_stats ss;
+
+	fresh(1024, 32, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	while ((e = append(a, 700, n + 1, 700, 0, &uid)) == STORE_OK)
+		n++;
+	CHECK_EQ_INT(e, STORE_NOSPACE);
+	CHECK(n > 5);
+	store_get_stats(&st, &ss);
+	CHECK(ss.free_bytes < 700);
+	for (uint32_t i = 0; i < n; i++)
+		CHECK(same(a, i, 700, i + 1));
+	for (uint32_t i = 1; i <= n; i++) {
+		e = store_msg_expunge(&st, a, i);
+		while (e == STORE_AGAIN && store_poll(&st))
+			e = store_msg_expunge(&st, a, i);
+		CHECK_EQ_INT(e, STORE_OK);
+	}
+	store_mbox_purge(&st, a, UINT64_MAX);
+	CHECK_EQ_INT(append(a, 700, 99, 700, 0, &uid), STORE_OK);
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, a), 1);
+	CHECK(same(a, 0, 700, 99));
+	/* deleting a mailbox on a full store works too */
+	while (append(a, 700, 5, 700, 0, &uid) == STORE_OK)
+		;
+	CHECK_EQ_INT(store_mbox_delete(&st, a), STORE_OK);
+}
+
+TEST(fsck_detects_corruption)
+{
+	store_mbox_t a;
+	uint32_t uid;
+	struct store_fsck_report rep;
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(append(a, 3000, 1, 3000, 0, &uid), STORE_OK);
+	store_unmount(&st);
+	CHECK_EQ_INT(store_fsck(dev, &rep, NULL, NULL), STORE_OK);
+	CHECK(rep.live_bytes > 3000);
+	/* a body byte inside the message: find it by searching the pattern */
+	{
+		uint8_t want[3000];
+
+		fill(want, 3000, 1);
+		for (uint32_t i = 0; i + 16 < 65536; i++)
+			if (!memcmp(mem + i, want + 100, 16)) {
+				mem[i] &= (uint8_t)~mem[i] | 0x0f;
+				if (mem[i] == want[100])
+					mem[i] = 0;
+				break;
+			}
+	}
+	CHECK_EQ_INT(store_fsck(dev, &rep, NULL, NULL), STORE_CORRUPT);
+	CHECK_EQ_INT(rep.bad_crc, 1);
+}
+
+static void count_sector(void *ctx, uint32_t sector, uint32_t live, uint32_t dead, uint32_t erases_)
+{
+	(void)sector;
+	(void)live;
+	(void)dead;
+	(void)erases_;
+	(*(int *)ctx)++;
+}
+
+TEST(fsck_per_sector)
+{
+	struct store_fsck_report rep;
+	int n = 0;
+
+	fresh(4096, 16, 16);
+	store_unmount(&st);
+	CHECK_EQ_INT(store_fsck(dev, &rep, count_sector, &n), STORE_OK);
+	CHECK_EQ_INT(n, 16);
+	CHECK_EQ_INT(rep.sectors, 16);
+}
+
+TEST(second_store_same_flash)
+{
+	store_mbox_t a;
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st2, dev), STORE_OK);
+	CHECK_EQ_INT(store_mbox_find(&st2, "ann", "INBOX", &a), STORE_OK);
+	store_unmount(&st2);
+	CHECK(STORE_SIZEOF > STORE_MAX_MESSAGES * 16);
+}
+
+int main(void)
+{
+	RUN(format_mount_empty);
+	RUN(mailboxes);
+	RUN(keywords);
+	RUN(append_read_flags_expunge);
+	RUN(append_limits);
+	RUN(copy);
+	RUN(config);
+	RUN(gc_churn);
+	RUN(full_store);
+	RUN(fsck_detects_corruption);
+	RUN(fsck_per_sector);
+	RUN(second_store_same_flash);
+	return UNIT_DONE();
+}
