@@ -412,7 +412,9 @@ void imap_search_bind(struct imap_search *s,
 		if (n->op != OP_KEYWORD && n->op != OP_UNKEYWORD)
 			continue;
 		int k = lookup(ctx, n->u.kw.name, n->u.kw.len);
-		n->u.kw.mask = k >= 0 && k < STORE_MAX_KEYWORDS ? STORE_F_KEYWORD(k) : 0;
+		/* not STORE_F_KEYWORD(): its enum operand is an int, so bit 31 would
+		 * overflow */
+		n->u.kw.mask = k >= 0 && k < STORE_MAX_KEYWORDS ? (uint32_t)STORE_F_KEYWORD0 << k : 0;
 	}
 }
 

@@ -230,6 +230,10 @@ static int lookup(void *ctx, const char *kw, size_t len)
 		return -1;
 	if (len == 10 && memcmp(kw, "$Forwarded", 10) == 0)
 		return 3;
+	if (len == 4 && memcmp(kw, "last", 4) == 0)
+		return STORE_MAX_KEYWORDS - 1;
+	if (len == 8 && memcmp(kw, "too-high", 8) == 0)
+		return STORE_MAX_KEYWORDS;
 	return -1;
 }
 
@@ -251,6 +255,16 @@ TEST(keywords)
 	CHECK_EQ_INT(parse("UNKEYWORD $Unknown"), IMAP_SEARCH_OK);
 	imap_search_bind(&prog, lookup, NULL);
 	CHECK_EQ_INT(imap_search_eval(&prog, &fw), YES);
+	/* the highest keyword bit (bit 31 with 24 keywords) */
+	struct imap_search_msg last = msg(3, 1u << (8 + STORE_MAX_KEYWORDS - 1));
+	CHECK_EQ_INT(parse("KEYWORD last"), IMAP_SEARCH_OK);
+	imap_search_bind(&prog, lookup, NULL);
+	CHECK_EQ_INT(imap_search_eval(&prog, &last), YES);
+	CHECK_EQ_INT(imap_search_eval(&prog, &fw), NO);
+	/* an index the store could not have: matches nothing */
+	CHECK_EQ_INT(parse("KEYWORD too-high"), IMAP_SEARCH_OK);
+	imap_search_bind(&prog, lookup, NULL);
+	CHECK_EQ_INT(imap_search_eval(&prog, &last), NO);
 	CHECK_EQ_INT(parse("KEYWORD \\Seen"), IMAP_SEARCH_BAD);
 }
 
