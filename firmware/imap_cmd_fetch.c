@@ -190,15 +190,12 @@ static int sect_parse(const char *t, size_t len, bool binary, struct fsect *o,
 		o->sect = MIME_SECT_TEXT;
 		return (int)i;
 	}
-	if (word_is(t, len, &i, "HEADER"))
+	bool negate = false;
+	if (word_is(t, len, &i, "HEADER")) {
 		o->sect = MIME_SECT_HEADER;
-	else if (!word_is(t, len, &i, "HEADER.FIELDS")) {
-		*why = "Invalid section";
-		return -1;
-	} else {
-		o->sect = MIME_SECT_HEADER_FIELDS;
-		if (word_is(t, len, &i, ".NOT"))
-			o->sect = MIME_SECT_HEADER_FIELDS_NOT;
+	} else if ((negate = word_is(t, len, &i, "HEADER.FIELDS.NOT")) ||
+		   word_is(t, len, &i, "HEADER.FIELDS")) {
+		o->sect = negate ? MIME_SECT_HEADER_FIELDS_NOT : MIME_SECT_HEADER_FIELDS;
 		if (len - i < 2 || t[i] != ' ' || t[i + 1] != '(') {
 			*why = "Expected a header field list";
 			return -1;
@@ -228,6 +225,9 @@ static int sect_parse(const char *t, size_t len, bool binary, struct fsect *o,
 			return -1;
 		}
 		i++;
+	} else {
+		*why = "Invalid section";
+		return -1;
 	}
 	return (int)i;
 }
@@ -467,7 +467,7 @@ static void fail(struct imap_fetch_state *e, int err)
 }
 
 /* Error codes of e->err beyond the store's */
-enum { ERR_META = 1, ERR_CTE = 2, ERR_NOPART = 3, ERR_READ = 4 };
+enum { ERR_META = 1, ERR_CTE = 2, ERR_READ = 3 };
 
 /* Section of the item as a range, or false (then the item is answered
  * empty, or for BINARY with a NO). */
@@ -559,11 +559,11 @@ static int section_start(struct imap_session *s, const struct imap_fetch_item *i
 	bool binary = it->kind == FI_BINSIZE || (it->opts & FO_BINARY);
 	int rc = item_range(s, it, &r, &fs);
 	if (rc != MIME_OK) {
-		if (binary || rc == MIME_EBLOB || rc == MIME_EIO) {
-			fail(e, rc == MIME_ENOPART ? ERR_NOPART : ERR_META);
+		if (rc != MIME_ENOPART) {
+			fail(e, ERR_META);
 			return IMAP_DONE;   /* the item is left out; NO at the end */
 		}
-		/* a missing part reads as empty, as Dovecot answers */
+		/* a missing part reads as empty (BINARY too), as Dovecot answers */
 		fs.sect = MIME_SECT_ALL;
 		r.off = r.len = 0;
 		r.enc = MIME_ENC_7BIT;
@@ -854,6 +854,8 @@ static int message_begin(struct imap_session *s)
 	e->add_flags = false;
 	if (e->sets_seen && !(m.flags & STORE_F_SEEN)) {
 		uint64_t modseq;
+		struct store_mbox_info info;
+		uint32_t before = store_mbox_info(st, s->v.mb, &info) == STORE_OK ? info.changes : 0;
 		int r = store_msg_set_flags(st, s->v.mb, m.uid, m.flags | STORE_F_SEEN, &modseq);
 		if (r == STORE_AGAIN) {
 			imap_msgset_again(&e->walk, &e->msg);
@@ -862,7 +864,7 @@ static int message_begin(struct imap_session *s)
 		if (r == STORE_OK) {
 			e->flags |= STORE_F_SEEN;
 			e->add_flags = !has_item(e, FI_FLAGS);
-			imap_view_own_change(s, modseq);
+			imap_view_own_change(s, before, modseq);
 		}
 	}
 	if (e->need_stat && store_msg_stat(st, s->v.mb, e->msg.idx, &e->stat) != STORE_OK) {
@@ -889,9 +891,6 @@ static int fetch_finish(struct imap_session *s)
 		break;
 	case ERR_CTE:
 		imap_tagged(s, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
-		break;
-	case ERR_NOPART:
-		imap_tagged(s, "NO", "[NONEXISTENT] No such body part");
 		break;
 	case ERR_READ:
 		imap_tagged(s, "NO", "[EXPUNGEISSUED] Message data became unavailable");

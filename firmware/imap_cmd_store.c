@@ -172,6 +172,8 @@ static int store_step(struct imap_session *s)
 						    : e.flags & ~c->bits;
 		if (nf != e.flags) {
 			uint64_t modseq;
+			struct store_mbox_info info;
+			uint32_t before = store_mbox_info(st, s->v.mb, &info) == STORE_OK ? info.changes : 0;
 			int r = store_msg_set_flags(st, s->v.mb, e.uid, nf, &modseq);
 			if (r == STORE_AGAIN) {
 				imap_msgset_again(&c->walk, &m);
@@ -181,7 +183,7 @@ static int store_step(struct imap_session *s)
 				imap_tagged_store_err(s, r, "STORE");
 				return IMAP_DONE;
 			}
-			imap_view_own_change(s, modseq);
+			imap_view_own_change(s, before, modseq);
 		}
 		if (c->silent)
 			continue;

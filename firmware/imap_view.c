@@ -188,11 +188,16 @@ bool imap_view_uid_to_seq(struct imap_session *s, uint32_t uid, uint32_t *seq, u
 	return true;
 }
 
-void imap_view_own_change(struct imap_session *s, uint64_t modseq)
+void imap_view_own_change(struct imap_session *s, uint32_t changes_before, uint64_t modseq)
 {
-	/* Only when nothing else changed since our last sync: a gap would hide
-	 * another session's flag change from us. */
-	if (s->v.sync_phase == SY_IDLE && modseq == s->v.flag_modseq + 1)
+	/* Only if the view was in sync just before: otherwise marking it synced
+	 * would hide another session's changes from us. */
+	struct store_mbox_info info;
+	if (s->v.sync_phase != SY_IDLE || s->v.resync || changes_before != s->v.changes ||
+	    store_mbox_info(imap_store(s), s->v.mb, &info) != STORE_OK)
+		return;
+	s->v.changes = info.changes;
+	if (modseq > s->v.flag_modseq)
 		s->v.flag_modseq = modseq;
 }
 
