@@ -68,6 +68,14 @@ static bool run_text(const struct imap_uidruns *r, char *out, size_t cap)
 static int copy_step(struct imap_session *s);
 static int undo_step(struct imap_session *s);
 
+/* The connection went away mid-copy: give the store its append slot back. */
+static void copy_abort(struct imap_session *s)
+{
+	if (s->u.copy.busy)
+		store_msg_copy_abort(imap_store(s), &s->u.copy.copy);
+	s->u.copy.busy = false;
+}
+
 static int copy_common(struct imap_session *s, bool move)
 {
 	struct imap_copy_state *c = &s->u.copy;
@@ -113,6 +121,7 @@ static int copy_common(struct imap_session *s, bool move)
 	}
 	c->dst_validity = info.uidvalidity;
 	imap_msgset_init(&c->walk, &set, s->uid_cmd);
+	s->abort = copy_abort;
 	s->step = copy_step;
 	return IMAP_MORE;
 }
@@ -212,7 +221,7 @@ static int copy_step(struct imap_session *s)
 	uint32_t new_uid;
 	int r = store_msg_copy(st, &c->copy, s->v.mb, c->msg.uid, c->dst, &new_uid);
 	if (r == STORE_AGAIN)
-		return IMAP_MORE;   /* bounded work done; continue next slice */
+		return IMAP_AGAIN;   /* a bounded part done (or GC needed): next poll */
 	c->busy = false;
 	if (r == STORE_OK)
 		r = fix_keywords(s, c->src_flags, new_uid);

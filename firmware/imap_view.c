@@ -278,7 +278,9 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			if (store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
 				continue;
 			v->sync_seq++;
-			if (!m.expunged && m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {
+			if (m.expunged)
+				v->resync = true;   /* its EXPUNGE is still owed: the next sync sends it */
+			else if (m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {
 				imap_printf(s, "* %lu FETCH (FLAGS ", (unsigned long)v->sync_seq);
 				imap_out_flags(s, m.flags, imap_view_is_recent(s, m.uid));
 				imap_out_str(s, ")\r\n");
