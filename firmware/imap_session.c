@@ -707,7 +707,8 @@ void imap_session_run(struct imap_session *s)
 	if (!s->in_use || !s->t)
 		return;
 	s->wake = false;
-	for (int budget = IMAPD_SLICE_STEPS; budget > 0; budget--) {
+	int budget;
+	for (budget = IMAPD_SLICE_STEPS; budget > 0; budget--) {
 		out_flush(s);
 		if (s->closing) {
 			if (s->out_len == 0) {
@@ -776,8 +777,10 @@ void imap_session_run(struct imap_session *s)
 	}
 	out_flush(s);
 	s->t->ops->flush(s->t);
-	if (s->in_pos < s->in_len || (s->have_cmd && s->last_result == IMAP_MORE &&
-				      imap_out_room(s) >= IMAPD_OUT_RESERVE))
+	/* Out of budget: the transport may still hold input (TLS plaintext
+	 * already decrypted raises no network event), so run again. */
+	if (budget == 0 || s->in_pos < s->in_len ||
+	    (s->have_cmd && s->last_result == IMAP_MORE && imap_out_room(s) >= IMAPD_OUT_RESERVE))
 		s->wake = true;
 }
 
