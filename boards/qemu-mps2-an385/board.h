@@ -35,7 +35,10 @@
 #define BOARD_SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu)
 #define BOARD_SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
 
-/* Board services shared by the board's modules. */
-void port_board_init(void);   /* port.c: clock base and entropy source */
+/* Board services shared by the board's modules (port.c). */
+struct store;
+void port_board_init(void);   /* clock base and entropy source */
+/* Renew the entropy seed kept in the store and start mixing it in. */
+int port_entropy_seed(struct store *s);
 
 #endif

@@ -20,6 +20,7 @@ int main(void);
 void reset_handler(void);
 void fault_handler(void);
 void default_handler(void);
+void _exit(int code) __attribute__((noreturn));
 
 #define STACK_PAINT 0xa5a5a5a5u
 
@@ -81,6 +82,13 @@ void fault_handler(void)
 	fault_hex("lr=", frame[5]);
 	fault_puts("\n");
 	semihost_exit(3);
+}
+
+/* newlib's exit() ends here (Mbed TLS calls it on a corrupted arena). */
+void _exit(int code)
+{
+	fault_puts("\nexit\n");
+	semihost_exit(code);
 }
 
 void default_handler(void)
