@@ -240,6 +240,7 @@ static bool header_feed(struct imap_session *s, const char *d, size_t n, size_t 
 					q->name_len = 0;   /* too long to match any key */
 				field_begin(s);
 				q->in_field = true;
+				q->val_lead = true;
 				q->hs = HS_VALUE;
 				break;
 			}
@@ -259,6 +260,9 @@ static bool header_feed(struct imap_session *s, const char *d, size_t n, size_t 
 				q->hs = HS_LINE;
 				break;
 			}
+			if (q->val_lead && (c == ' ' || c == '\t'))
+				break;   /* the value starts after the colon's whitespace */
+			q->val_lead = false;
 			if (q->fmask) {
 				q->stage[q->stage_n++] = c;
 				if (q->stage_n == sizeof(q->stage))

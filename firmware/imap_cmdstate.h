@@ -159,7 +159,7 @@ struct imap_search_state {
 	uint16_t part;            /* next MIME record to look at */
 	bool in_part;
 	uint8_t hs;               /* header scanner state */
-	bool in_field, name_over;
+	bool in_field, name_over, val_lead;
 	uint8_t name_len, stage_n;
 	uint32_t fmask;           /* text keys fed by the current field */
 	char name[80];

@@ -8,7 +8,7 @@ from rawimap import Raw
 def msg(i, subject=None, body=None, extra=b""):
     subject = subject if subject is not None else b"message %d" % i
     body = body if body is not None else b"body of message %d\r\n" % i
-    return (b"From: Sender %d <s%d@example.org>\r\nTo: rcpt@example.org\r\n"
+    return (b"From: Sender %d <s%d@example.org>\r\nTo: rcpt@example.org\r\n" % (i, i) +
             b"Subject: " + subject + b"\r\nDate: Tue, 3 Mar 2020 10:%02d:00 +0000\r\n" % (i % 60) +
             extra + b"\r\n" + body)
 
