@@ -373,7 +373,7 @@ static bool charset(struct pctx *c)
 int imap_search_parse(struct imap_search *s, struct imap_parser *p)
 {
 	struct pctx c = { s, p, IMAP_SEARCH_OK };
-	unsigned root;
+	unsigned root = 0;   /* set by the first node; -O2 cannot see it */
 
 	s->nodes = 0;
 	s->texts = 0;
