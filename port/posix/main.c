@@ -193,19 +193,6 @@ int main(int argc, char **argv)
 
 	lwip_init();
 	open_store(image_path, image_size, sector_size);
-	for (unsigned i = 0; i < nusers; i++) {
-		char name[IMAPD_USER_MAX + 1];
-		const char *colon = strchr(users[i], ':');
-		size_t len = (size_t)(colon - users[i]);
-
-		if (len == 0 || len > IMAPD_USER_MAX)
-			die("--user %s: bad user name", users[i]);
-		memcpy(name, users[i], len);
-		name[len] = '\0';
-		if (auth_user_add(&store, name, colon + 1) != STORE_OK)
-			die("cannot add user %s", name);
-	}
-
 	if (slirp_netif_init(&nif) != 0)
 		die("cannot start the network (libslirp)");
 	uint32_t t0 = port_now_ms();
@@ -224,6 +211,23 @@ int main(int argc, char **argv)
 		opt.port = 0;
 	if (imapd_start(&opt) != 0)
 		die("cannot start the server");
+	/* Users are provisioned once the server (and with it the crypto
+	 * library their password hashes use) is initialised, but before any
+	 * port is forwarded, so no client sees a half-provisioned store. */
+	for (unsigned i = 0; i < nusers; i++) {
+		char name[IMAPD_USER_MAX + 1];
+		const char *colon = strchr(users[i], ':');
+		size_t len = (size_t)(colon - users[i]);
+
+		if (len == 0 || len > IMAPD_USER_MAX)
+			die("--user %s: bad user name", users[i]);
+		memcpy(name, users[i], len);
+		name[len] = '\0';
+		int err = auth_user_add(&store, name, colon + 1);
+		if (err != STORE_OK)
+			die("cannot add user %s (store error %d)", name, err);
+	}
+
 	/* Forward only to listeners that exist, then say so. */
 	struct { uint16_t host, guest; const char *name; } fwd[2] = {
 		{port, imapd_port(false), "imap"},

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libslirp.h>
@@ -26,6 +27,7 @@
 #define RX_QUEUE 128              /* frames from slirp not yet given to lwIP */
 #define MAX_POLLFDS 256           /* slirp's sockets: forwards + connections */
 #define MAX_TIMERS 4              /* slirp asks for one (IPv6 RA) */
+#define MAX_FD_SCAN 1024          /* where to look for slirp's listening sockets */
 
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
@@ -230,15 +232,38 @@ bool slirp_netif_ready(const struct netif *nif)
 	return dhcp_supplied_address(nif) != 0;
 }
 
+/* slirp listens with a backlog of 1: a burst of connections then loses
+ * handshakes in the kernel, and a client may wait seconds for SYN-ACK
+ * retransmissions. Find slirp's listening socket for host_port and widen
+ * its backlog (listen() again on a listening socket only resizes it). */
+static void widen_backlog(uint16_t host_port)
+{
+	for (int fd = 0; fd < MAX_FD_SCAN; fd++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof sa;
+		int on = 0;
+		socklen_t olen = sizeof on;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) != 0 || !on)
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sin_family == AF_INET &&
+		    ntohs(sa.sin_port) == host_port) {
+			listen(fd, SOMAXCONN);
+			return;
+		}
+	}
+}
+
 int slirp_netif_forward(const struct netif *nif, uint16_t host_port, uint16_t guest_port)
 {
 	struct in_addr host = {.s_addr = PP_HTONL(0x7f000001)};
 	struct in_addr guest = {.s_addr = ip4_addr_get_u32(netif_ip4_addr(nif))};
 
 	errno = 0;
-	if (slirp_add_hostfwd(slirp, 0, host, host_port, guest, guest_port) == 0)
-		return 0;
-	return errno ? -errno : -EIO;
+	if (slirp_add_hostfwd(slirp, 0, host, host_port, guest, guest_port) != 0)
+		return errno ? -errno : -EIO;
+	widen_backlog(host_port);
+	return 0;
 }
 
 void slirp_netif_poll(struct netif *nif, uint32_t timeout_ms)
