@@ -39,6 +39,7 @@
 _Static_assert(sizeof(struct mime_parser) <= 1536, "parser RAM bound");
 _Static_assert(MIME_BLOB_MAX <= 65535, "blob offsets are 16-bit");
 _Static_assert(MIME_MAX_DEPTH <= 255 && MIME_BOUNDARY_MAX <= 250, "8-bit counters");
+_Static_assert(MIME_BOUNDARY_POOL <= 65535, "16-bit pool offsets");
 
 enum { ST_HEADER, ST_BODY };
 enum { H_BOL, H_NAME, H_VALUE, H_SKIP };   /* header line sub-states */
@@ -432,10 +433,14 @@ static void header_end(struct mime_parser *p, uint32_t body_off)
 	kind = p->open[p->nopen - 1].kind;
 	if ((kind & MIME_K_MULTIPART) && c->bq && !c->bover && c->bn > 0 &&
 	    p->nbnd < MIME_MAX_BOUNDARIES && p->nopen < MIME_MAX_DEPTH) {
-		struct mime_bound *b = &p->bnd[p->nbnd++];
-		b->len = c->bn;
-		b->depth = (uint8_t)(p->nopen - 1);
-		memcpy(b->b, c->bnd, c->bn);
+		uint32_t at = p->nbnd ? p->bnd[p->nbnd - 1].off + p->bnd[p->nbnd - 1].len : 0;
+		if (at + c->bn <= MIME_BOUNDARY_POOL) {
+			struct mime_bound *b = &p->bnd[p->nbnd++];
+			b->off = (uint16_t)at;
+			b->len = c->bn;
+			b->depth = (uint8_t)(p->nopen - 1);
+			memcpy(p->pool + at, c->bnd, c->bn);
+		}
 	} else if (kind & MIME_K_MESSAGE) {
 		part_open(p, body_off, MIME_K_ROOT);
 	}
@@ -478,7 +483,7 @@ static int boundary_match(const struct mime_parser *p, bool *close)
 	for (int i = p->nbnd - 1; i >= 0; i--) {
 		const struct mime_bound *b = &p->bnd[i];
 		if (p->lb_n < 2u + b->len || p->lb[0] != '-' || p->lb[1] != '-' ||
-		    memcmp(p->lb + 2, b->b, b->len) != 0)
+		    memcmp(p->lb + 2, p->pool + b->off, b->len) != 0)
 			continue;
 		*close = p->lb_n >= 4u + b->len && p->lb[2 + b->len] == '-' &&
 			 p->lb[3 + b->len] == '-';

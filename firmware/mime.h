@@ -19,9 +19,12 @@
  * mime_part_find().
  *
  * Bounds (documented limits, not failures): at most MIME_MAX_DEPTH nested
- * parts and MIME_MAX_BOUNDARIES nested multiparts; a deeper multipart or
- * message/rfc822 is kept as a leaf. Boundaries longer than MIME_BOUNDARY_MAX
- * (RFC 2046 allows 70) make the multipart a leaf, as if it had no boundary.
+ * parts and MIME_MAX_BOUNDARIES nested multiparts whose boundaries total at
+ * most MIME_BOUNDARY_POOL bytes; a message/rfc822 deeper than that is kept
+ * as a leaf, and a multipart whose boundary does not fit (or is longer than
+ * MIME_BOUNDARY_MAX; RFC 2046 allows 70) is parsed as one without a
+ * boundary: its body is one empty text part, as Dovecot shows a multipart
+ * whose boundary never occurs.
  * When the records do not fit the blob, the blob is marked truncated; the
  * view then recomputes the missing records by re-parsing the message
  * through the read callback into its work area (bounded RAM, more flash
@@ -43,10 +46,13 @@
 #endif
 
 #ifndef MIME_MAX_DEPTH
-#define MIME_MAX_DEPTH 16          /* nested parts, root = depth 0 */
+#define MIME_MAX_DEPTH 32          /* nested parts, root = depth 0 */
 #endif
 #ifndef MIME_MAX_BOUNDARIES
-#define MIME_MAX_BOUNDARIES 8      /* nested multiparts */
+#define MIME_MAX_BOUNDARIES 16     /* nested multiparts */
+#endif
+#ifndef MIME_BOUNDARY_POOL
+#define MIME_BOUNDARY_POOL 640     /* bytes of all open boundaries together */
 #endif
 #ifndef MIME_BOUNDARY_MAX
 #define MIME_BOUNDARY_MAX 76       /* bytes of one boundary (RFC 2046: 70) */

@@ -12,9 +12,9 @@
 #define MIME_TOKEN_MAX 16          /* type / subtype / parameter name bytes kept */
 
 struct mime_bound {
+	uint16_t off;              /* in mime_parser.pool */
 	uint8_t len;
 	uint8_t depth;             /* of the multipart part */
-	char b[MIME_BOUNDARY_MAX];
 };
 
 struct mime_open {
@@ -76,6 +76,7 @@ struct mime_parser {
 	uint8_t nopen, nbnd;
 	struct mime_open open[MIME_MAX_DEPTH];
 	struct mime_bound bnd[MIME_MAX_BOUNDARIES];
+	char pool[MIME_BOUNDARY_POOL];  /* boundaries of the open multiparts, stacked */
 };
 
 #define MIME_RENDER_TOK 512        /* one address component / parameter kept by renderers */

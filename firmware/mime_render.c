@@ -410,18 +410,15 @@ static bool ieq(const char *a, size_t an, const char *b)
 	return true;
 }
 
-/* Emit "(" name value ... ")" from the parameters left in s, or NIL;
- * add_charset appends ("charset" "us-ascii") when none was given. */
-static void put_params(struct out *o, struct src *s, struct mime_work *w, bool add_charset)
+/* Next "; name=value" of s into T_NAME / T_MBOX; false at the end. */
+static bool param_next(struct src *s, struct mime_work *w)
 {
-	bool any = false, has_charset = false;
-
 	for (;;) {
 		int c;
 		skip_cfws(s, w, false);
 		c = src_peek(s);
 		if (c < 0)
-			break;
+			return false;
 		if (c != ';') {
 			src_getc(s);   /* junk between parameters */
 			continue;
@@ -438,6 +435,67 @@ static void put_params(struct out *o, struct src *s, struct mime_work *w, bool a
 		src_getc(s);
 		skip_cfws(s, w, false);
 		lex_value(s, w, T_MBOX);
+		return true;
+	}
+}
+
+/* RFC 2231 section of the current T_NAME: "key*", "key*N" or "key*N*".
+ * Returns the key length, or 0 for a plain parameter. */
+static uint16_t param_2231(const struct mime_work *w, uint32_t *idx, bool *ext)
+{
+	const char *n = w->tok[T_NAME];
+	uint16_t len = w->tok_len[T_NAME], k, i;
+
+	for (k = 0; k < len && n[k] != '*'; k++)
+		;
+	if (k == 0 || k == len)
+		return 0;
+	*idx = 0;
+	*ext = false;
+	for (i = k + 1; i < len && n[i] >= '0' && n[i] <= '9' && *idx < 100000; i++)
+		*idx = *idx * 10 + (uint32_t)(n[i] - '0');
+	if (i == k + 1 && i == len) {
+		*ext = true;       /* key*=charset'lang'value */
+		return k;
+	}
+	if (i == k + 1)
+		return 0;
+	if (i < len && n[i] == '*' && i + 1 == len)
+		*ext = true;
+	else if (i != len)
+		return 0;
+	return k;
+}
+
+/* memcmp order of byte strings, shorter first on a tie */
+static int key_cmp(const char *a, uint16_t an, const char *b, uint16_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+	return r ? r : (an > bn) - (an < bn);
+}
+
+static void tok_set(struct mime_work *w, int t, const char *s, uint16_t n)
+{
+	memmove(w->tok[t], s, n);
+	w->tok_len[t] = n;
+}
+
+/* Emit "(" name value ... ")" from the parameters of s, or NIL, as Dovecot
+ * does: plain parameters in order, then RFC 2231 ones by key, their
+ * sections merged ("key*" with a "charset'lang'" prefix if any section is
+ * extended, '%' of plain sections escaped). add_charset appends ("charset"
+ * "us-ascii") when no charset was given. Merged values are bounded by
+ * MIME_RENDER_TOK. */
+static void put_params(struct out *o, struct src *s, struct mime_work *w, bool add_charset)
+{
+	struct src_mark start = src_save(s);
+	bool any = false, has_charset = false, have_last = false;
+	uint32_t idx;
+	bool ext;
+
+	while (!stop(o) && param_next(s, w)) {
+		if (param_2231(w, &idx, &ext))
+			continue;
 		emits(o, any ? " " : "(");
 		any = true;
 		put_mem_string(o, w->tok[T_NAME], w->tok_len[T_NAME]);
@@ -445,8 +503,86 @@ static void put_params(struct out *o, struct src *s, struct mime_work *w, bool a
 		put_mem_string(o, w->tok[T_MBOX], w->tok_len[T_MBOX]);
 		if (ieq(w->tok[T_NAME], w->tok_len[T_NAME], "charset"))
 			has_charset = true;
-		if (stop(o))
-			return;
+	}
+	/* T_ROUTE: the last key merged; T_HOST: the next; T_COMMENT: its value */
+	while (!stop(o)) {
+		bool found = false, any_ext = false, first_ext = false;
+		uint32_t first_idx = UINT32_MAX, last_idx = 0;
+		bool started = false;
+
+		src_restore(s, start);
+		while (param_next(s, w)) {
+			uint16_t k = param_2231(w, &idx, &ext);
+			if (!k || (have_last && key_cmp(w->tok[T_NAME], k, w->tok[T_ROUTE],
+							w->tok_len[T_ROUTE]) <= 0))
+				continue;
+			if (!found || key_cmp(w->tok[T_NAME], k, w->tok[T_HOST],
+					      w->tok_len[T_HOST]) < 0)
+				tok_set(w, T_HOST, w->tok[T_NAME], k);
+			found = true;
+		}
+		if (!found)
+			break;
+		/* which sections are extended, and is the first one? */
+		src_restore(s, start);
+		while (param_next(s, w)) {
+			uint16_t k = param_2231(w, &idx, &ext);
+			if (!k || key_cmp(w->tok[T_NAME], k, w->tok[T_HOST], w->tok_len[T_HOST]))
+				continue;
+			any_ext |= ext;
+			if (idx < first_idx) {
+				first_idx = idx;
+				first_ext = ext;
+			}
+		}
+		w->tok_len[T_COMMENT] = 0;
+		if (any_ext && !first_ext) {
+			tok_add(w, T_COMMENT, '\'');
+			tok_add(w, T_COMMENT, '\'');
+		}
+		/* append the sections in index order */
+		for (;;) {
+			uint32_t next = UINT32_MAX;
+			src_restore(s, start);
+			while (param_next(s, w)) {
+				uint16_t k = param_2231(w, &idx, &ext);
+				if (k && !key_cmp(w->tok[T_NAME], k, w->tok[T_HOST],
+						  w->tok_len[T_HOST]) &&
+				    (!started || idx > last_idx) && idx < next)
+					next = idx;
+			}
+			if (next == UINT32_MAX)
+				break;
+			src_restore(s, start);
+			while (param_next(s, w)) {
+				uint16_t k = param_2231(w, &idx, &ext);
+				if (!k || idx != next ||
+				    key_cmp(w->tok[T_NAME], k, w->tok[T_HOST], w->tok_len[T_HOST]))
+					continue;
+				for (uint16_t i = 0; i < w->tok_len[T_MBOX]; i++) {
+					char c = w->tok[T_MBOX][i];
+					if (c == '%' && any_ext && !ext) {
+						tok_add(w, T_COMMENT, '%');
+						tok_add(w, T_COMMENT, '2');
+						c = '5';
+					}
+					tok_add(w, T_COMMENT, c);
+				}
+				break;
+			}
+			started = true;
+			last_idx = next;
+		}
+		emits(o, any ? " " : "(");
+		any = true;
+		tok_set(w, T_NAME, w->tok[T_HOST], w->tok_len[T_HOST]);
+		if (any_ext)
+			tok_add(w, T_NAME, '*');
+		put_mem_string(o, w->tok[T_NAME], w->tok_len[T_NAME]);
+		emitc(o, ' ');
+		put_mem_string(o, w->tok[T_COMMENT], w->tok_len[T_COMMENT]);
+		tok_set(w, T_ROUTE, w->tok[T_HOST], w->tok_len[T_HOST]);
+		have_last = true;
 	}
 	if (add_charset && !has_charset) {
 		emits(o, any ? " " : "(");

@@ -192,6 +192,20 @@ TEST(content_fields)
 	CHECK_EQ_INT(p.enc, MIME_ENC_BASE64);
 }
 
+/* RFC 2231: plain parameters first, then merged sections by key. */
+TEST(rfc2231_parameters)
+{
+	static const char m[] =
+		"Content-Type: application/x; key4*=us-ascii''foo; key*2=ba%; key2*0=a; "
+		"key3*0*=us-ascii'en'xyz; key*0=\"foo\"; key2*1*=b%25; key3*1=plop%; key*1=baz; "
+		"plain=1\r\n\r\n";
+	CHECK_EQ_INT(LOAD(m), MIME_OK);
+	CHECK_EQ_STR(render(MIME_ITEM_BODY, 7),
+		     "(\"application\" \"x\" (\"plain\" \"1\" \"key\" \"foobazba%\" \"key2*\" "
+		     "\"''ab%25\" \"key3*\" \"us-ascii'en'xyzplop%25\" \"key4*\" \"us-ascii''foo\") "
+		     "NIL NIL \"7bit\" 0)");
+}
+
 TEST(digest_and_defaults)
 {
 	CHECK_EQ_INT(LOAD(m_digest), MIME_OK);
@@ -495,6 +509,7 @@ int main(void)
 	RUN(nested_rfc822);
 	RUN(addresses);
 	RUN(content_fields);
+	RUN(rfc2231_parameters);
 	RUN(digest_and_defaults);
 	RUN(folded_and_duplicate_headers);
 	RUN(sections);

@@ -73,6 +73,12 @@ RAW = {
     b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n"
     b"Content-Description: fwd\r\n\r\nFrom: a@b\r\nSubject: fwd\r\n\r\ninner\r\n--q--\r\n",
     "blank-line-only": b"\r\n",
+    "rfc2231-params": b"Content-Type: application/x; title*0*=us-ascii'en'This%20is; "
+    b"title*1*=%20fun; a=\"b\\\"c\"\r\nContent-Disposition: attachment; "
+    b"key4*=us-ascii''foo; key*2=ba%; key2*0=a; key3*0*=us-ascii'en'xyz; key*0=\"foo\"; "
+    b"key2*1*=b%25; key3*1=plop%; key*1=baz\r\n\r\nx\r\n",
+    "rfc2231-filename": b"Content-Type: application/pdf; name*=UTF-8''r%C3%A9.pdf\r\n"
+    b"Content-Disposition: attachment; a=b; filename*=UTF-8''r%C3%A9.pdf\r\n\r\nx\r\n",
     "preamble-only-crlf": b"Content-Type: multipart/alternative; boundary=\"=_x\"\r\n\r\n"
     b"--=_x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     b"caf=C3=A9 =\r\nsoft\r\n--=_x\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--=_x--\r\n",
@@ -134,6 +140,12 @@ def generated():
                 b"\r\n--n%d--\r\n" % d)
     out["nested-7"] = b"Subject: nested\r\n" + nest
 
+    # the parser's nesting bound: 16 multiparts, the innermost in a message/rfc822
+    out["nested-16"] = (b"Subject: deep\r\n" + b"".join(
+        b"Content-Type: multipart/mixed; boundary=\"=_%02d_boundary_text\"\r\n\r\n"
+        b"--=_%02d_boundary_text\r\n" % (i, i) for i in range(16)) +
+        b"Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nleaf\r\n")
+
     # a 20 MB attachment
     import base64
     blob = base64.encodebytes(bytes((i * 7) & 0xff for i in range(15 * 1024 * 1024)))
@@ -148,8 +160,9 @@ def generated():
 # Known, documented differences (docs/mime-differences.md): message -> reason.
 KNOWN = {
     "lf-only": "sizes: Dovecot counts LF as CRLF (virtual size); we report stored bytes",
-    "nested-20": "nesting beyond MIME_MAX_BOUNDARIES is kept as one part",
-    "rfc2231-params": "RFC 2231 parameter continuations are not merged",
+    "nested-40": "multiparts nested beyond MIME_MAX_BOUNDARIES (16) get one empty text part",
+    "rfc2231-dovecot-quirk": "Dovecot 2.3.19 names a trailing key*= after numbered sections "
+    "\"key*1*\"; RFC 2231 section 4 names it \"key*\"",
 }
 
 
@@ -157,11 +170,11 @@ def known_cases():
     return {
         "lf-only": b"Subject: lf\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nx\ny\n--b\n"
         b"Content-Type: text/plain; charset=iso-8859-1\n\nz\n--b--\n",
-        "nested-20": b"Subject: deep\r\n" + b"".join(
+        "rfc2231-dovecot-quirk": b"Content-Type: text/plain\r\nContent-Disposition: attachment; "
+        b"key*0=a; key*1=b; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf\r\n\r\nx\r\n",
+        "nested-40": b"Subject: deep\r\n" + b"".join(
             b"Content-Type: multipart/mixed; boundary=d%d\r\n\r\n--d%d\r\n" % (i, i)
-            for i in range(20)) + b"\r\nleaf\r\n",
-        "rfc2231-params": b"Content-Type: application/x; title*0*=us-ascii'en'This%20is; "
-        b"title*1*=%20fun; a=\"b\\\"c\"\r\n\r\nx\r\n",
+            for i in range(40)) + b"\r\nleaf\r\n",
     }
 
 
