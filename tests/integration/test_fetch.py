@@ -116,6 +116,14 @@ class Fetch(unittest.TestCase):
         self.assertEqual(len(fetches), 1, u)
         return items(fetches[0])
 
+    def test_capabilities(self):
+        c = Raw(self.srv.port)
+        self.addCleanup(c.close)
+        c.login()
+        u, _ = c.ok("CAPABILITY")
+        for cap in ("UIDPLUS", "MOVE", "ESEARCH", "BINARY"):
+            self.assertIn(cap, u[0].split())
+
     def test_simple_items(self):
         c = self.conn(examine=True)
         it = self.one(c, "FETCH 1 (FLAGS UID INTERNALDATE RFC822.SIZE)")
