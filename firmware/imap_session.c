@@ -514,7 +514,7 @@ static void line_done(struct imap_session *s, uint32_t line_start)
 			if (!nonsync) {
 				/* The client will not send it: answer and forget the command */
 				s->toobig = true;
-				s->cmd_len = line_start;   /* keep the tag */
+				s->cmd_len = s->lit_marker;   /* keep the tag, drop "{n}" */
 				start_command(s);
 				return;
 			}

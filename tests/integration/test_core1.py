@@ -9,6 +9,16 @@ import unittest
 from harness import Server
 from rawimap import Raw
 
+def name_of(line):
+    """The mailbox name at the end of a LIST/LSUB/STATUS line, unquoted."""
+    if line.startswith("* STATUS "):
+        rest = line[len("* STATUS "):]
+        name = rest[:rest.rindex(" (")]
+    else:
+        name = line[line.index(') "/" ') + 6:]
+    return name[1:-1] if name.startswith('"') else name
+
+
 MSG = (b"From: Alice <alice@example.org>\r\nTo: bob@example.org\r\n"
        b"Subject: hello\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\r\nHi Bob\r\n")
 
@@ -110,7 +120,7 @@ class Core1(unittest.TestCase):
         text = "\n".join(u)
         for name, attr in (("Drafts", "\\Drafts"), ("Sent", "\\Sent"), ("Trash", "\\Trash"),
                            ("Junk", "\\Junk"), ("Archive", "\\Archive")):
-            line = [x for x in u if x.endswith('"/" ' + name) or x.endswith('"/" "%s"' % name)]
+            line = [x for x in u if name_of(x) == name]
             self.assertTrue(line, text)
             self.assertIn(attr, line[0])
         self.assertIn("INBOX", text)
@@ -124,7 +134,7 @@ class Core1(unittest.TestCase):
         c.ok("CREATE h1/h2/h3")
         u, _ = c.ok('LIST "" "h1*"')
         self.assertEqual(len(u), 3, u)
-        self.assertIn("\\HasChildren", [x for x in u if x.endswith(" h1")][0])
+        self.assertIn("\\HasChildren", [x for x in u if name_of(x) == "h1"][0])
         u, _ = c.ok('LIST "" "h1/%"')
         self.assertEqual(len(u), 1, u)
         _, t = c.cmd("CREATE h1")
@@ -139,7 +149,7 @@ class Core1(unittest.TestCase):
         self.assertIn("NO", t)
         c.ok("RENAME h1 r1")
         u, _ = c.ok('LIST "" "r1*"')
-        self.assertEqual(sorted(x.split()[-1] for x in u), ["r1", "r1/h2", "r1/h2/h3"])
+        self.assertEqual(sorted(name_of(x) for x in u), ["r1", "r1/h2", "r1/h2/h3"])
         u, _ = c.ok('LIST "" "h1*"')
         self.assertEqual(u, [])
         _, t = c.cmd("RENAME nosuch x")
@@ -171,8 +181,8 @@ class Core1(unittest.TestCase):
         c.ok('CREATE "&ZeVnLIqe-"')
         u, _ = c.ok('LIST "" "&ZeVnLIqe-"')
         self.assertEqual(len(u), 1)
-        self.assertTrue(u[0].endswith("&ZeVnLIqe-"), u)
-        for bad in ('"&Jjo"', '"&AGE-"', '"&-&-"', '"&U,BTFw-&ZeVnLIqe-"'):
+        self.assertEqual(name_of(u[0]), "&ZeVnLIqe-")
+        for bad in ('"&Jjo"', '"&AGE-"', '"&U,BTFw-&ZeVnLIqe-"'):
             _, t = c.cmd("CREATE " + bad)
             self.assertRegex(t, r" (NO|BAD) ", bad)
         c.ok("ENABLE UTF8=ACCEPT")
@@ -187,7 +197,7 @@ class Core1(unittest.TestCase):
         self.assertIn("OK", t)
         c2 = self.conn()
         u, _ = c2.ok('LIST "" "Gr*"')
-        self.assertTrue(u[0].endswith("Gr&APY-&AN8-e") or u[0].endswith('"Gr&APYA3w-e"') or "&APYA3w-" in u[0], u)
+        self.assertEqual(name_of(u[0]), "Gr&APYA3w-e")
 
     def test_subscribe_lsub(self):
         c = self.conn()
@@ -213,7 +223,8 @@ class Core1(unittest.TestCase):
         c.append("ls1", MSG)
         u, _ = c.ok('LIST "" "ls1" RETURN (STATUS (MESSAGES UIDNEXT UNSEEN SIZE))')
         self.assertEqual(len(u), 2, u)
-        self.assertTrue(u[1].startswith("* STATUS ls1 (MESSAGES 1 UIDNEXT 2 UNSEEN 1 SIZE %d)" % len(MSG)), u)
+        self.assertEqual(name_of(u[1]), "ls1")
+        self.assertTrue(u[1].endswith("(MESSAGES 1 UIDNEXT 2 UNSEEN 1 SIZE %d)" % len(MSG)), u)
 
     def test_status(self):
         c = self.conn()
@@ -221,7 +232,7 @@ class Core1(unittest.TestCase):
         c.append("st1", MSG, flags="\\Seen")
         c.append("st1", MSG)
         u, _ = c.ok("STATUS st1 (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE)")
-        self.assertRegex(u[0], r"^\* STATUS st1 \(MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 1 SIZE %d\)$" % (2 * len(MSG)))
+        self.assertRegex(u[0], r"^\* STATUS \"?st1\"? \(MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 1 SIZE %d\)$" % (2 * len(MSG)))
         _, t = c.cmd("STATUS nosuch (MESSAGES)")
         self.assertIn("NO [NONEXISTENT]", t)
         _, t = c.cmd("STATUS st1 (BOGUS)")
@@ -266,7 +277,7 @@ class Core1(unittest.TestCase):
         _, t = c.append("nosuchbox", MSG)
         self.assertIn("NO [TRYCREATE]", t)
         # the mailbox name itself as a literal
-        c.send(b"y APPEND {4}\r\n")
+        c.send(b"y APPEND {3}\r\n")
         self.assertTrue(c.line().startswith(b"+"))
         c.send(b"ap1 {%d}\r\n" % len(MSG))
         self.assertTrue(c.line().startswith(b"+"))
