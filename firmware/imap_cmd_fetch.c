@@ -26,7 +26,7 @@
 #include "mime_render.h"
 
 #ifndef IMAPD_FETCH_SCAN
-#define IMAPD_FETCH_SCAN (32u * 1024u)   /* bytes a counting pass reads per step */
+#define IMAPD_FETCH_SCAN (8u * 1024u)    /* bytes a counting pass reads per step */
 #endif
 #ifndef IMAPD_FETCH_MSGS
 #define IMAPD_FETCH_MSGS 64              /* messages begun per step */

@@ -37,10 +37,10 @@
 #define IMAPD_SEARCH_WAIT_MS 10000u
 #endif
 #ifndef IMAPD_SEARCH_MSGS
-#define IMAPD_SEARCH_MSGS 256            /* messages examined per slice */
+#define IMAPD_SEARCH_MSGS 64             /* messages examined per slice */
 #endif
 #ifndef IMAPD_SEARCH_SCAN
-#define IMAPD_SEARCH_SCAN (32u * 1024u)  /* message bytes read per slice */
+#define IMAPD_SEARCH_SCAN (4u * 1024u)   /* message bytes read per slice */
 #endif
 
 enum { MS_NEXT, MS_FACTS, MS_HEADER, MS_BODY };          /* per message */

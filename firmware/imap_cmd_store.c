@@ -16,7 +16,7 @@
 #include "imap_msgset.h"
 
 #ifndef IMAPD_STORE_SLICE
-#define IMAPD_STORE_SLICE 32   /* flag writes per slice */
+#define IMAPD_STORE_SLICE 4    /* flag writes per slice: each is a flash program */
 #endif
 
 enum { MODE_SET, MODE_ADD, MODE_REMOVE };
