@@ -42,6 +42,7 @@ struct imapd_slot {
 	struct transport *t;       /* what the session talks to: &tcp.t, or &tls when TLS is up */
 	enum slot_state state;
 	bool kick;                 /* an lwIP event since the session last ran */
+	bool greet_after_tls;      /* port 993: the session opens once TLS is up */
 	uint32_t closing_since;
 };
 
@@ -249,7 +250,11 @@ static err_t imapd_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	sl->kick = true;
 	pcb_attach(pcb, sl);
 	slot_log_peer(sl, "connection from");
-	imap_session_open(&sl->session, sl->t, &srv.srv);
+	/* On the TLS port the session (and its greeting, whose capabilities
+	 * depend on is_secure()) starts when the handshake is done. */
+	sl->greet_after_tls = implicit_tls;
+	if (!implicit_tls)
+		imap_session_open(&sl->session, sl->t, &srv.srv);
 	return ERR_OK;
 }
 
@@ -333,8 +338,13 @@ uint32_t imapd_poll(void)
 		if (tick)
 			imap_session_tick(s, now);
 		/* A finished (or failed) handshake lets the session's output flow. */
-		if (srv.tls_up && tls_conn_poll(&sl->tls))
+		if (srv.tls_up && tls_conn_poll(&sl->tls)) {
 			sl->kick = true;
+			if (sl->greet_after_tls && sl->t->ops->is_secure(sl->t)) {
+				sl->greet_after_tls = false;
+				imap_session_open(s, sl->t, &srv.srv);
+			}
+		}
 		if (sl->kick || imap_session_pending(s)) {
 			sl->kick = false;
 			imap_session_run(s);

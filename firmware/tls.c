@@ -62,6 +62,10 @@
 /* Handshake steps per slice: bounds the time one call spends in the
  * handshake (each step is at most one public-key operation). */
 #define TLS_SLICE_STEPS 4
+/* A client stalling mid-handshake would hold one of the few TLS contexts. */
+#ifndef TLS_HANDSHAKE_TIMEOUT_MS
+#define TLS_HANDSHAKE_TIMEOUT_MS 30000u
+#endif
 
 enum tls_conn_state {
 	TLS_PLAIN,       /* pass-through, STARTTLS possible */
@@ -834,6 +838,12 @@ bool tls_conn_poll(struct tls_conn *c)
 {
 	if (c->state != TLS_HANDSHAKE)
 		return false;
+	if (port_now_ms() - c->ses->start_ms > TLS_HANDSHAKE_TIMEOUT_MS) {
+		tls.st.failures++;
+		port_log(PORT_LOG_INFO, "tls: handshake timed out");
+		tls_kill(c);
+		return true;
+	}
 	tls_handshake_slice(c);
 	return c->state != TLS_HANDSHAKE;
 }

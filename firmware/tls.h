@@ -79,9 +79,10 @@ static inline struct transport *tls_conn_transport(struct tls_conn *c)
 /* Take a TLS context and start the server handshake (implicit TLS). -1 if
  * none is free or TLS is not initialised: close the connection at once. */
 int tls_conn_start(struct tls_conn *c);
-/* Advance a handshake by one bounded slice. Returns true when the session
- * should run because the handshake just finished (output can now flow) or
- * failed (the plain transport has been closed). */
+/* Advance a handshake by one bounded slice, or end it after a timeout.
+ * Returns true when the session should run because the handshake just
+ * finished (output can now flow) or failed (the plain transport has been
+ * closed). Call it on every pass of the server's loop. */
 bool tls_conn_poll(struct tls_conn *c);
 /* More handshake work is ready without waiting for the network. */
 bool tls_conn_pending(const struct tls_conn *c);

@@ -1,0 +1,424 @@
+"""TLS (issue 6): IMAPS, STARTTLS and its plaintext-injection defence,
+protocol versions, the device certificate (hostname checks, fingerprint,
+persistence), the TLS session cap, and real clients (openssl, curl, mbsync).
+"""
+import base64
+import hashlib
+import imaplib
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import HOST, Server, ServerTestCase
+
+CLIENT_TIMEOUT = 30
+FP_RE = re.compile(r"tls: certificate SHA-256 fingerprint ([0-9A-F:]{95})")
+MSG = (b"From: Alice <alice@example.org>\r\nTo: alice@example.org\r\n"
+       b"Subject: over TLS\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n")
+
+
+def fingerprint(pem):
+    der = ssl.PEM_cert_to_DER_cert(pem)
+    h = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, 64, 2))
+
+
+def logged_fingerprints(srv):
+    return FP_RE.findall(srv.log)
+
+
+def run(cmd, data=b"", env=None):
+    return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=CLIENT_TIMEOUT, env=env)
+
+
+def need(tool):
+    if shutil.which(tool) is None:
+        raise unittest.SkipTest("%s not installed (make test installs it)" % tool)
+
+
+class TLS(ServerTestCase):
+    SERVER_KWARGS = {"users": {"alice": "pw"}, "allow_plaintext": False}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="imapd-tls-")
+        # Trust on first use, as a user would: fetch the certificate, check
+        # it against the fingerprint the server printed, then trust it.
+        cls.pem = ssl.get_server_certificate((HOST, cls.srv.tls_port), timeout=10)
+        cls.cafile = os.path.join(cls.tmp.name, "device.pem")
+        with open(cls.cafile, "w") as f:
+            f.write(cls.pem)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+        super().tearDownClass()
+
+    def ctx(self):
+        return ssl.create_default_context(cafile=self.cafile)
+
+    def tls_sock(self, port=None, hostname="localhost"):
+        s = socket.create_connection((HOST, port or self.srv.tls_port), timeout=10)
+        s = self.ctx().wrap_socket(s, server_hostname=hostname)
+        self.addCleanup(s.close)
+        return s
+
+    @staticmethod
+    def lines_until(f, tag):
+        out = []
+        while True:
+            ln = f.readline().decode("utf-8", "replace")
+            if not ln:
+                raise AssertionError("EOF before %s: %r" % (tag, out))
+            out.append(ln.rstrip("\r\n"))
+            if ln.startswith(tag + " "):
+                return out
+
+    # ---- the certificate ----
+
+    def test_fingerprint_printed_matches_served_certificate(self):
+        fps = logged_fingerprints(self.srv)
+        self.assertTrue(fps, "no fingerprint in the log")
+        self.assertEqual(fps[-1], fingerprint(self.pem))
+
+    def test_certificate_names_and_key(self):
+        info = ssl._ssl._test_decode_cert(self.cafile)
+        san = info.get("subjectAltName", ())
+        self.assertIn(("DNS", "localhost"), san)
+        self.assertIn(("IP Address", "127.0.0.1"), san)
+        cn = dict(x[0] for x in info["subject"])["commonName"]
+        self.assertIn(("DNS", cn), san)
+        out = run(["openssl", "x509", "-noout", "-text", "-in", self.cafile]).stdout.decode()
+        self.assertIn("prime256v1", out)
+        self.assertIn("ecdsa-with-SHA256", out)
+
+    # ---- implicit TLS ----
+
+    def test_imaps_greeting_after_handshake_tls13(self):
+        s = self.tls_sock()
+        self.assertEqual(s.version(), "TLSv1.3")
+        f = s.makefile("rb")
+        greeting = f.readline().decode()
+        self.assertTrue(greeting.startswith("* OK"))
+        # Composed once TLS is up: no STARTTLS or LOGINDISABLED here.
+        self.assertNotIn("LOGINDISABLED", greeting)
+        self.assertNotIn("STARTTLS", greeting)
+        s.sendall(b"a CAPABILITY\r\n")
+        caps = self.lines_until(f, "a")
+        self.assertNotIn("LOGINDISABLED", caps[0].split())
+        self.assertNotIn("STARTTLS", caps[0].split())
+        s.sendall(b"b STARTTLS\r\n")   # STARTTLS inside TLS is a BAD
+        self.assertIn("b BAD", self.lines_until(f, "b")[-1])
+
+    def test_imaplib_ssl_verifies_hostname_and_ip(self):
+        for host in ("localhost", "127.0.0.1"):
+            c = imaplib.IMAP4_SSL(host, self.srv.tls_port, ssl_context=self.ctx(),
+                                  timeout=CLIENT_TIMEOUT)
+            try:
+                self.assertEqual(c.login("alice", "pw")[0], "OK")
+                c.append("INBOX", None, None, MSG)
+                typ, data = c.select("INBOX")
+                self.assertEqual(typ, "OK")
+            finally:
+                c.logout()
+
+    def test_wrong_hostname_fails_verification(self):
+        s = socket.create_connection((HOST, self.srv.tls_port), timeout=10)
+        self.addCleanup(s.close)
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            self.ctx().wrap_socket(s, server_hostname="not-the-device.example")
+
+    def test_openssl_tls13_login_logout(self):
+        out = run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, self.srv.tls_port),
+                   "-CAfile", self.cafile, "-verify_return_error", "-verify_hostname",
+                   "localhost", "-crlf", "-ign_eof"],
+                  b"a LOGIN alice pw\nb LOGOUT\n").stdout.decode("utf-8", "replace")
+        self.assertIn("TLSv1.3", out)
+        self.assertIn("Verify return code: 0 (ok)", out)
+        self.assertRegex(out, r"(?m)^a OK")
+        self.assertRegex(out, r"(?m)^\* BYE")
+        self.assertRegex(out, r"(?m)^b OK")
+
+    def test_openssl_tls12(self):
+        r = run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, self.srv.tls_port),
+                 "-tls1_2", "-CAfile", self.cafile, "-verify_return_error", "-crlf",
+                 "-ign_eof"], b"a LOGIN alice pw\nb LOGOUT\n")
+        out = r.stdout.decode("utf-8", "replace")
+        self.assertIn("TLSv1.2", out)
+        self.assertRegex(out, r"(?m)^a OK")
+        self.assertRegex(out, r"(?m)^b OK")
+
+    def test_old_protocols_refused(self):
+        for opt in ("-tls1_1", "-tls1"):
+            # SECLEVEL=0 so that it is the server, not the client, refusing.
+            r = run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, self.srv.tls_port),
+                     opt, "-cipher", "DEFAULT@SECLEVEL=0", "-crlf", "-ign_eof"],
+                    b"a LOGOUT\n")
+            out = r.stdout.decode("utf-8", "replace")
+            self.assertNotEqual(r.returncode, 0, out)
+            self.assertNotRegex(out, r"(?m)^\* OK")
+            self.assertRegex(out, r"alert|handshake failure|wrong version|unsupported", out)
+        # The server is fine afterwards.
+        self.assertTrue(self.tls_sock().makefile("rb").readline().startswith(b"* OK"))
+
+    def test_only_aead_suites(self):
+        ctx = self.ctx()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA")   # CBC only
+        with socket.create_connection((HOST, self.srv.tls_port), timeout=10) as s:
+            with self.assertRaises((ssl.SSLError, ConnectionError)):
+                ctx.wrap_socket(s, server_hostname="localhost")
+        for suite in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                      "ECDHE-ECDSA-CHACHA20-POLY1305"):
+            ctx = self.ctx()
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers(suite)
+            # One at a time: the server has only IMAPD_MAX_TLS_SESSIONS.
+            with ctx.wrap_socket(socket.create_connection((HOST, self.srv.tls_port), timeout=10),
+                                 server_hostname="localhost") as s:
+                self.assertEqual(s.cipher()[0], suite)
+
+    def test_garbage_on_tls_port_is_dropped(self):
+        with socket.create_connection((HOST, self.srv.tls_port), timeout=10) as s:
+            s.sendall(b"a LOGIN alice pw\r\n")
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                pass
+            self.assertNotIn(b"OK", data)
+        self.assertTrue(self.tls_sock().makefile("rb").readline().startswith(b"* OK"))
+
+    def test_large_transfer(self):
+        body = b"".join(b"line %06d of a big message over TLS........................\r\n" % i
+                        for i in range(20000))   # ~1.3 MB: many records, back-pressure
+        msg = MSG.replace(b"hello\r\n", body)
+        c = imaplib.IMAP4_SSL("localhost", self.srv.tls_port, ssl_context=self.ctx(),
+                              timeout=CLIENT_TIMEOUT)
+        try:
+            c.login("alice", "pw")
+            c.create("Big")
+            self.assertEqual(c.append("Big", None, None, msg)[0], "OK")
+            c.select("Big")
+            typ, data = c.fetch("1", "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data[0][1], msg)
+        finally:
+            c.logout()
+
+    # ---- STARTTLS ----
+
+    def test_plain_port_requires_tls_for_login(self):
+        with self.srv.raw() as r:
+            r.greeting()
+            caps = r.cmd("a CAPABILITY")[0].split()
+            self.assertIn("STARTTLS", caps)
+            self.assertIn("LOGINDISABLED", caps)
+            self.assertIn("NO [PRIVACYREQUIRED]", r.cmd("b LOGIN alice pw")[-1])
+            ir = base64.b64encode(b"\0alice\0pw").decode()
+            self.assertIn("NO [PRIVACYREQUIRED]", r.cmd("c AUTHENTICATE PLAIN " + ir)[-1])
+
+    def test_starttls_then_login(self):
+        c = imaplib.IMAP4(HOST, self.srv.port, timeout=CLIENT_TIMEOUT)
+        try:
+            self.assertIn("LOGINDISABLED", c.capabilities)
+            c.starttls(ssl_context=self.ctx())
+            self.assertNotIn("LOGINDISABLED", c.capabilities)
+            self.assertEqual(c.login("alice", "pw")[0], "OK")
+        finally:
+            c.logout()
+
+    def test_starttls_discards_pipelined_commands(self):
+        s = socket.create_connection((HOST, self.srv.port), timeout=10)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"* OK"))
+        s.sendall(b"a STARTTLS\r\nb CAPABILITY\r\n")   # one write: the injection
+        self.assertTrue(f.readline().startswith(b"a OK"))
+        t = self.ctx().wrap_socket(s, server_hostname="localhost")
+        self.addCleanup(t.close)
+        t.settimeout(1.0)
+        with self.assertRaises(socket.timeout):   # nothing answers b
+            t.recv(4096)
+        t.settimeout(10)
+        t.sendall(b"c NOOP\r\n")
+        lines = self.lines_until(t.makefile("rb"), "c")
+        self.assertFalse([ln for ln in lines if ln.startswith("b ")], lines)
+        self.assertIn("c OK", lines[-1])
+
+    def test_openssl_starttls(self):
+        out = run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, self.srv.port),
+                   "-starttls", "imap", "-CAfile", self.cafile, "-verify_return_error",
+                   "-crlf", "-ign_eof"],
+                  b"a LOGIN alice pw\nb LOGOUT\n").stdout.decode("utf-8", "replace")
+        self.assertIn("TLSv1.3", out)
+        self.assertRegex(out, r"(?m)^a OK")
+        self.assertRegex(out, r"(?m)^b OK")
+
+    # ---- real clients ----
+
+    def test_curl_imaps_and_starttls(self):
+        need("curl")
+        base = ["curl", "-sS", "--max-time", str(CLIENT_TIMEOUT), "--cacert", self.cafile,
+                "-u", "alice:pw"]
+        r = run(base + ["imaps://localhost:%d/" % self.srv.tls_port])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn(b"INBOX", r.stdout)
+        r = run(base + ["--ssl-reqd", "imap://localhost:%d/" % self.srv.port])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn(b"INBOX", r.stdout)
+
+    def test_mbsync_over_tls(self):
+        need("mbsync")
+        c = imaplib.IMAP4_SSL("localhost", self.srv.tls_port, ssl_context=self.ctx(),
+                              timeout=CLIENT_TIMEOUT)
+        c.login("alice", "pw")
+        c.create("Sync")
+        c.append("Sync", None, None, MSG)
+        c.logout()
+        d = tempfile.mkdtemp(prefix="mbsync-", dir=self.tmp.name)
+        os.mkdir(os.path.join(d, "mail"))
+        rc = os.path.join(d, "mbsyncrc")
+        with open(rc, "w") as f:
+            f.write("IMAPAccount dev\nHost localhost\nPort %d\nUser alice\nPass pw\n"
+                    "AuthMechs LOGIN\nSSLType IMAPS\nCertificateFile %s\n\n"
+                    "IMAPStore dev-remote\nAccount dev\n\n"
+                    "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\n\n"
+                    "Channel dev\nFar :dev-remote:\nNear :local:\nPatterns Sync\n"
+                    "Create Near\nSyncState *\n" % (self.srv.tls_port, self.cafile, d, d))
+        env = dict(os.environ, HOME=d)
+        r = run(["mbsync", "-c", rc, "dev"], env=env)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        got = []
+        for sub in ("cur", "new"):
+            p = os.path.join(d, "mail", "Sync", sub)
+            for name in os.listdir(p) if os.path.isdir(p) else ():
+                with open(os.path.join(p, name), "rb") as fh:
+                    # mbsync adds its own X-TUID header; Maildir keeps LF.
+                    got.append(re.sub(rb"(?m)^X-TUID: .*\n", b"", fh.read()))
+        self.assertEqual(got, [MSG.replace(b"\r\n", b"\n")])
+
+
+class TLSRestartAndCap(unittest.TestCase):
+    """Each test with a server of its own: restarts, and all TLS contexts busy."""
+
+    def setUp(self):
+        self.srv = Server(users={"alice": "pw"}, allow_plaintext=False)
+        self.srv.start()
+        self.addCleanup(self.srv.stop)
+
+    def test_certificate_survives_restart(self):
+        pem1 = ssl.get_server_certificate((HOST, self.srv.tls_port), timeout=10)
+        self.assertIn("generated a P-256 key", self.srv.log)
+        self.srv.restart()
+        pem2 = ssl.get_server_certificate((HOST, self.srv.tls_port), timeout=10)
+        self.assertEqual(fingerprint(pem1), fingerprint(pem2))
+        self.assertEqual(self.srv.log.count("generated a P-256 key"), 1)
+        fps = logged_fingerprints(self.srv)
+        self.assertEqual(len(fps), 2)
+        self.assertEqual(set(fps), {fingerprint(pem1)})
+
+    def open_tls(self):
+        ctx = ssl._create_unverified_context()
+        s = ctx.wrap_socket(socket.create_connection((HOST, self.srv.tls_port), timeout=10))
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"* OK"))
+        return s
+
+    def test_tls_beyond_cap_closed_at_once_plain_unaffected(self):
+        m = re.search(r"tls: arena \d+ bytes for (\d+) sessions", self.srv.log)
+        self.assertIsNotNone(m, self.srv.log)
+        cap = int(m.group(1))
+        held = [self.open_tls() for _ in range(cap)]
+        # Both (cap) sessions in the arena at once, and working.
+        for i, s in enumerate(held):
+            s.sendall(b"n%d NOOP\r\n" % i)
+            self.assertTrue(s.makefile("rb").readline().startswith(b"n%d OK" % i))
+        t0 = time.monotonic()
+        s = socket.create_connection((HOST, self.srv.tls_port), timeout=10)
+        self.addCleanup(s.close)
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            ssl._create_unverified_context().wrap_socket(s)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn("all %d TLS sessions busy" % cap, self.srv.log)
+        # Plain sessions still work.
+        with self.srv.raw() as r:
+            r.greeting()
+            self.assertIn("a OK", r.cmd("a NOOP")[-1])
+            # STARTTLS has no context either: refused, never a hang.
+            resp = r.cmd("b STARTTLS")[-1]
+            if resp.startswith("b OK"):             # then closed at once
+                rest = r.rest().splitlines()
+                self.assertTrue(all(ln.startswith("* BYE") for ln in rest), rest)
+            else:
+                self.assertRegex(resp, r"^b (NO|BAD)")
+        # A freed context is usable again.
+        held[0].close()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.open_tls()
+                break
+            except (ssl.SSLError, ConnectionError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def test_arena_holds_cap_sessions_under_churn(self):
+        """The cap's worth of sessions, handshaking and logging in (PBKDF2)
+        at the same time, over and over, with every version and group: the
+        arena never runs out (it is sized from measured peaks)."""
+        m = re.search(r"tls: arena \d+ bytes for (\d+) sessions", self.srv.log)
+        cap = int(m.group(1))
+        errors = []
+
+        def worker(k):
+            try:
+                for i in range(12):
+                    # 1.3 with X25519, 1.3 with P-256, 1.2 with the default
+                    # groups (X25519 first; P-256 listed, as 1.2 needs it for
+                    # the certificate), 1.2 with P-256.
+                    case = (i + k) % 4
+                    ctx = ssl._create_unverified_context()
+                    if case >= 2:
+                        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+                    if case == 0:
+                        ctx.set_ecdh_curve("X25519")
+                    elif case != 2:
+                        ctx.set_ecdh_curve("prime256v1")
+                    c = imaplib.IMAP4_SSL(HOST, self.srv.tls_port, ssl_context=ctx,
+                                          timeout=CLIENT_TIMEOUT)
+                    c.login("alice", "pw")
+                    c.noop()
+                    c.logout()
+            except Exception as e:   # reported below, with the server's log
+                errors.append("worker %d: %r" % (k, e))
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(cap)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [], self.srv.log[-4000:])
+        self.assertNotIn("no memory for a session", self.srv.log)
+        self.assertNotIn("TLS sessions busy", self.srv.log)
+        self.assertEqual(self.srv.log.count("tls: TLSv1.2"), 6 * cap)
+        self.assertEqual(self.srv.log.count("tls: TLSv1.3"), 6 * cap)
+
+
+if __name__ == "__main__":
+    unittest.main()
