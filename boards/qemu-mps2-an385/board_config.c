@@ -108,7 +108,7 @@ static bool cfg_set(const char *key, size_t klen, const char *v, size_t vlen)
 
 int board_config_load(void)
 {
-	static char cmdline[512];
+	char cmdline[512];   /* boot only: on the stack */
 	if (semihost_cmdline(cmdline, sizeof(cmdline)) != 0)
 		return 0;  /* no command line: defaults */
 	const char *p = cmdline;

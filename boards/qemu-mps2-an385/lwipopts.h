@@ -69,13 +69,16 @@
 #define MEMP_NUM_PBUF 4               /* PBUF_REF/ROM: unused by tcp_write(COPY) */
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
 
-/* Static heap: per session one window in and one send buffer out, plus
- * headroom for pbuf headers, ARP, DHCP and ICMP. */
+/* Static heap for received frames and unacknowledged output. Sized for
+ * full windows both ways on LWIP_BUSY_SESSIONS sessions at once; when more
+ * are busy, a frame is dropped (the peer retransmits) or tcp_write() says
+ * ERR_MEM (the session retries on the next sent/poll event). */
+#define LWIP_BUSY_SESSIONS 2
 #define MEM_ALIGNMENT 4
-#define MEM_SIZE (IMAPD_MAX_SESSIONS * (TCP_WND + TCP_SND_BUF) + 6 * 1024)
+#define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 4 * 1024)
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
-#define PBUF_POOL_SIZE 2              /* nothing on this board uses the pool */
+#define PBUF_POOL_SIZE 2              /* unused here; 2 x 1.5 KB keeps lwIP's TCP_WND check */
 
 #define LWIP_STATS 0
 #define LWIP_STATS_DISPLAY 0

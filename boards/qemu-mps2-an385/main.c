@@ -24,6 +24,7 @@
 #define NET_WAIT_MS 10000u         /* DHCP lease or link */
 #define PROVISION_MAX 1024         /* provisioning file bytes */
 #define BOOTS_KEY "board/boots"
+#define STACK_CHECK_MS 5000u
 
 static struct flash_semihost flash;
 static struct store store;
@@ -33,7 +34,7 @@ enum { EXIT_CONFIG = 1, EXIT_FLASH = 2, EXIT_NET = 5, EXIT_SERVER = 6 };
 
 static bool image_blank(const struct flash_dev *f)
 {
-	static uint8_t buf[512];
+	uint8_t buf[512];   /* boot only: on the stack */
 	uint32_t size = f->geo.sector_size * f->geo.sector_count;
 	for (uint32_t a = 0; a < size; a += sizeof(buf)) {
 		if (f->read(f, a, buf, sizeof(buf)) != FLASH_OK)
@@ -83,7 +84,7 @@ static int store_open(void)
  * new user gets a welcome message. */
 static int provision(void)
 {
-	static char text[PROVISION_MAX + 1];
+	char text[PROVISION_MAX + 1];   /* boot only: on the stack */
 	int fd = semihost_open(board_config.provision, SEMIHOST_MODE_RB);
 	if (fd == -1) {
 		port_log(PORT_LOG_ERR, "provision: cannot open %s", board_config.provision);
@@ -218,9 +219,20 @@ int main(void)
 	port_log(PORT_LOG_INFO, "imapd ready on %s: imap 143 (STARTTLS)%s, boot #%lu",
 		 net_addr_str(), opt.tls_port ? ", imaps 993" : "", (unsigned long)boots);
 
+	uint32_t stack_peak = info.stack_used, stack_checked = port_now_ms();
 	for (;;) {
 		net_poll();
 		if (imapd_poll() > 0)
 			net_idle();
+		/* The stack budget is a guess until measured: report each new peak. */
+		if (port_now_ms() - stack_checked >= STACK_CHECK_MS) {
+			stack_checked = port_now_ms();
+			uint32_t used = board_stack_used();
+			if (used > stack_peak) {
+				stack_peak = used;
+				port_log(PORT_LOG_INFO, "stack: new peak %lu of %lu bytes",
+					 (unsigned long)used, (unsigned long)board_stack_size());
+			}
+		}
 	}
 }
