@@ -3,8 +3,10 @@
 
 Reads the input sections the linker kept (after --gc-sections) and sums
 them per output section (text, rodata, data, bss, stack) and per component,
-recognised by the archive or object each section came from. Flash is
-text + rodata + data (its load image); RAM is data + bss + stack.
+recognised by the archive or object each section came from (the store's
+state, which the board allocates, counts as store; the TLS arena, Mbed
+TLS's only heap, as Mbed TLS). Flash is text + rodata
++ data (its load image); RAM is data + bss + stack.
 """
 import re
 import sys
@@ -17,6 +19,9 @@ COMPONENTS = [
     ("board", re.compile(r"/obj/boards/")),
     ("libc/libgcc", re.compile(r"lib(c|g|gcc|c_nano|g_nano|nosys)\.a\(|crt")),
 ]
+# State defined in one place on behalf of another component: the store the
+# board allocates, and the Mbed TLS heap (its static arena, in tls.c).
+OWNER = {".bss.store": "store", ".bss.tls_arena": "Mbed TLS"}
 OUTPUT = {".text": "text", ".rodata": "rodata", ".ARM.exidx": "rodata",
           ".data": "data", ".bss": "bss", ".stack": "stack"}
 KINDS = ["text", "rodata", "data", "bss", "stack"]
@@ -55,7 +60,8 @@ def parse(lines):
             size = int(m.group(3), 16)
             where = m.group(4).strip()
             if size and not where.startswith("0x"):
-                key = (component(where), out)
+                name = m.group(1) or pending
+                key = (OWNER.get(name) or component(where), out)
                 sums[key] = sums.get(key, 0) + size
         pending = None
     return sums
