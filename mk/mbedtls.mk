@@ -11,13 +11,14 @@
 # The host build adds IMAPD_TLS_HOST (a TLS client, for the unit tests) and
 # IMAPD_TLS_MEASURE (the arena's usage counters) to the library and to our own
 # objects, since both must see the same configuration. The firmware has
-# neither; `make firmware FW_TLS_MEASURE=1` builds a measuring firmware.
+# neither.
 #
-#   make bench-tls   handshake time and arena use per session (tools/bench-tls)
+#   make bench-tls        handshake time and arena use per session (host)
+#   make bench-tls-qemu   the same program on the board's CPU (Cortex-M3 under
+#                         QEMU, newlib semihosting): the 32-bit arena figures
 
 MBEDTLS_CFLAGS := -I$(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config_imapd.h"'
 MBEDTLS_HOST_DEFS := -DIMAPD_TLS_HOST -DIMAPD_TLS_MEASURE
-MBEDTLS_BOARD_DEFS := $(if $(FW_TLS_MEASURE),-DIMAPD_TLS_MEASURE)
 
 MBEDTLS_SRCS := $(sort $(wildcard $(MBEDTLS_DIR)/library/*.c))
 MBEDTLS_HOST_DIR := $(BUILD)/host/mbedtls
@@ -27,7 +28,6 @@ MBEDTLS_LIBS_$(BOARD) := $(MBEDTLS_BOARD_DIR)/libmbedtls.a
 
 # Our objects that include Mbed TLS headers must agree with the library.
 $(foreach v,host host-asan fuzz,$(eval $(BUILD)/$(v)/obj/%.o: $(v)_CFLAGS += $(MBEDTLS_HOST_DEFS)))
-$(BUILD)/$(BOARD)/obj/%.o: FW_CFLAGS += $(MBEDTLS_BOARD_DEFS)
 
 # The library depends on the configuration header and the source tree.
 MBEDTLS_CONFIG_DEP := firmware/mbedtls_config_imapd.h
@@ -39,8 +39,7 @@ $(MBEDTLS_HOST_DIR)/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG_DEP) | pkgs
 
 $(MBEDTLS_BOARD_DIR)/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG_DEP) | pkgs-board
 	@mkdir -p $(@D)
-	$(FW_CC) -std=c11 -w $(FW_ARCH) $(FW_OPT) -Ifirmware $(MBEDTLS_CFLAGS) \
-		$(MBEDTLS_BOARD_DEFS) -c $< -o $@
+	$(FW_CC) -std=c11 -w $(FW_ARCH) $(FW_OPT) -Ifirmware $(MBEDTLS_CFLAGS) -c $< -o $@
 
 $(MBEDTLS_LIBS_host): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_HOST_DIR)/%.o,$(MBEDTLS_SRCS))
 	@rm -f $@
@@ -54,3 +53,33 @@ $(MBEDTLS_LIBS_$(BOARD)): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_BOARD_
 BENCH_TARGETS += bench-tls
 bench-tls: $(BUILD)/host/bench-tls
 	$(BUILD)/host/bench-tls
+
+# bench-tls for the board's CPU: its own build directory, since it needs the
+# host's extra configuration (client, counters) on the board's compiler.
+BTQ_DIR := $(BUILD)/bench-tls-qemu
+BTQ_CC := arm-none-eabi-gcc
+BTQ_FLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \
+	-Ifirmware -Istorage -Iport $(MBEDTLS_CFLAGS) $(MBEDTLS_HOST_DEFS)
+BTQ_SRCS := tools/bench-tls/bench_tls.c tools/bench-tls/qemu/start.c firmware/tls.c \
+	firmware/imap_date.c $(wildcard storage/*.c)
+BTQ_MBEDTLS_OBJS := $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BTQ_DIR)/mbedtls/%.o,$(MBEDTLS_SRCS))
+BENCH_TLS_QEMU_ROUNDS ?= 20
+
+$(BTQ_DIR)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG_DEP) | pkgs-board
+	@mkdir -p $(@D)
+	$(BTQ_CC) $(BTQ_FLAGS) -w -c $< -o $@
+
+$(BTQ_DIR)/libmbedtls.a: $(BTQ_MBEDTLS_OBJS)
+	@rm -f $@
+	arm-none-eabi-ar qcs $@ $^
+
+$(BTQ_DIR)/bench-tls.elf: $(BTQ_SRCS) tools/bench-tls/qemu/bench.ld $(BTQ_DIR)/libmbedtls.a
+	$(BTQ_CC) $(BTQ_FLAGS) $(WARN) -DBENCH_ROUNDS='"$(BENCH_TLS_QEMU_ROUNDS)"' \
+		--specs=rdimon.specs -nostartfiles -Wl,--gc-sections \
+		-T tools/bench-tls/qemu/bench.ld -o $@ $(BTQ_SRCS) $(BTQ_DIR)/libmbedtls.a
+
+.PHONY: bench-tls-qemu
+BENCH_TARGETS += bench-tls-qemu
+bench-tls-qemu: $(BTQ_DIR)/bench-tls.elf | pkgs-board
+	timeout 600 qemu-system-arm -M mps2-an385 -nographic -monitor none -semihosting \
+		-kernel $< | grep -v '^tls: TLS'
