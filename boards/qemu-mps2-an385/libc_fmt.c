@@ -34,7 +34,7 @@ static void fmt_pad(struct fmt_out *o, char c, int n)
 		fmt_putc(o, c);
 }
 
-enum { F_LEFT = 1, F_ZERO = 2, F_PLUS = 4, F_SPACE = 8, F_ALT = 16 };
+enum { F_LEFT = 1, F_ZERO = 2, F_PLUS = 4, F_SPACE = 8, F_ALT = 16, F_PTR = 32 };
 
 static void fmt_str(struct fmt_out *o, const char *s, int flags, int width, int prec)
 {
@@ -59,6 +59,7 @@ static void fmt_num(struct fmt_out *o, uintmax_t v, bool neg, unsigned base, boo
 	int nd = 0;
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	const char *prefix = "";
+	bool zero = v == 0;
 
 	do {
 		digits[nd++] = set[v % base];
@@ -72,7 +73,7 @@ static void fmt_num(struct fmt_out *o, uintmax_t v, bool neg, unsigned base, boo
 		prefix = "+";
 	else if (flags & F_SPACE)
 		prefix = " ";
-	else if ((flags & F_ALT) && base == 16 && nd > 0)
+	else if (((flags & F_ALT) && base == 16 && !zero) || (flags & F_PTR))
 		prefix = upper ? "0X" : "0x";
 	else if ((flags & F_ALT) && base == 8 && (nd == 0 || digits[nd - 1] != '0'))
 		prefix = "0";
@@ -180,7 +181,7 @@ int vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
 			break;
 		}
 		case 'p':
-			fmt_num(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, F_ALT, width, -1);
+			fmt_num(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, F_PTR, width, -1);
 			break;
 		case 'c': {
 			char ch = (char)va_arg(ap, int);
