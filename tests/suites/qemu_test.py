@@ -218,6 +218,10 @@ class Suite:
             assert d in got.values(), "appended message not fetched back intact"
         for uid, d in got.items():
             self.acked[uid] = d
+        # INTERNALDATE comes from the board's clock (host time at boot + tick).
+        typ, data = c.fetch("1", "(INTERNALDATE)")
+        when = imaplib.Internaldate2tuple(data[0])
+        assert when and abs(time.mktime(when) - time.time()) < 300, data
         typ, data = c.search(None, "SUBJECT", '"hello 3"')
         ok(typ, data, "SEARCH")
         assert len(data[0].split()) == 1, data
