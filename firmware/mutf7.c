@@ -37,17 +37,17 @@ static bool control(uint32_t c)
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
 }
 
-/* Decode one UTF-8 sequence at s[*i]; strict (see mutf7_utf8_valid). */
-static bool utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+/* Decode one UTF-8 sequence at s[*i] and step past it: the code point, or
+ * -1 if the sequence is not allowed (see mutf7_utf8_valid). */
+static int32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
 	unsigned char c = s[*i];
 	uint32_t v, min;
 	size_t n;
 
 	if (c < 0x80) {
-		*cp = c;
 		*i += 1;
-		return !control(c);
+		return control(c) ? -1 : c;
 	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		n = 1; v = c & 0x1fu; min = 0x80;
@@ -56,31 +56,29 @@ static bool utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *c
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		n = 3; v = c & 0x07u; min = 0x10000;
 	} else {
-		return false;   /* continuation byte, overlong lead, or > U+10FFFF lead */
+		return -1;   /* continuation byte, overlong lead, or > U+10FFFF lead */
 	}
 	if (len - *i <= n)
-		return false;
+		return -1;
 	for (size_t k = 1; k <= n; k++) {
 		unsigned char cc = s[*i + k];
 		if ((cc & 0xc0) != 0x80)
-			return false;
+			return -1;
 		v = (v << 6) | (cc & 0x3fu);
 	}
 	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || control(v))
-		return false;
-	*cp = v;
+		return -1;
 	*i += n + 1;
-	return true;
+	return (int32_t)v;
 }
 
 bool mutf7_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
-	uint32_t cp;
 
 	while (i < len)
-		if (!utf8_next(u, len, &i, &cp))
+		if (utf8_next(u, len, &i) < 0)
 			return false;
 	return true;
 }
@@ -249,8 +247,8 @@ int mutf7_encode(const char *in, size_t len, char *out, size_t cap)
 	const unsigned char *u = (const unsigned char *)in;
 	struct enc e = { .out = out, .cap = cap };
 	size_t i = 0;
-	uint32_t cp;
 
+	/* Validate first: invalid input is EINVAL whatever the capacity. */
 	if (!mutf7_utf8_valid(in, len))
 		return MUTF7_EINVAL;
 	if (cap == 0)
@@ -258,7 +256,7 @@ int mutf7_encode(const char *in, size_t len, char *out, size_t cap)
 	if (cap > INT_MAX)
 		e.cap = INT_MAX;
 	while (i < len) {
-		(void)utf8_next(u, len, &i, &cp);
+		uint32_t cp = (uint32_t)utf8_next(u, len, &i);   /* valid: >= 0 */
 		bool ok;
 		if (printable(cp)) {
 			ok = enc_close(&e) && put_byte(out, e.cap, &e.o, (char)cp) &&
