@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from harness import HOST, Server, ServerTestCase
+from harness import HOST, IMAPD_BIN, Server, ServerTestCase
 
 CLIENT_TIMEOUT = 30
 FP_RE = re.compile(r"tls: certificate SHA-256 fingerprint ([0-9A-F:]{95})")
@@ -330,6 +330,43 @@ class TLSRestartAndCap(unittest.TestCase):
         fps = logged_fingerprints(self.srv)
         self.assertEqual(len(fps), 2)
         self.assertEqual(set(fps), {fingerprint(pem1)})
+
+    def test_installed_certificate_is_served_after_restart(self):
+        imapctl = os.path.join(os.path.dirname(IMAPD_BIN), "imapctl")
+        if not os.access(imapctl, os.X_OK):
+            self.skipTest("%s not built" % imapctl)
+        d = self.srv.dir
+        key, crt = os.path.join(d, "user.key"), os.path.join(d, "user.crt")
+        r = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                 "-days", "30", "-subj", "/CN=mail.example", "-addext",
+                 "subjectAltName=DNS:mail.example,DNS:localhost"])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        with open(crt) as f:
+            want = fingerprint(f.read())
+        self.srv.stop()
+        r = run([imapctl, "cert", self.srv.image, "--cert", crt, "--key", key])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.srv.start()
+        served = ssl.get_server_certificate((HOST, self.srv.tls_port), timeout=10)
+        self.assertEqual(fingerprint(served), want)
+        self.assertEqual(logged_fingerprints(self.srv)[-1], want)
+        # And it verifies as the user's own CA would.
+        ctx = ssl.create_default_context(cafile=crt)
+        with ctx.wrap_socket(socket.create_connection((HOST, self.srv.tls_port), timeout=10),
+                             server_hostname="mail.example") as s:
+            self.assertTrue(s.makefile("rb").readline().startswith(b"* OK"))
+        # A key that does not match is refused and changes nothing.
+        other = os.path.join(d, "other.key")
+        run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-out", other])
+        self.srv.stop()
+        r = run([imapctl, "cert", self.srv.image, "--cert", crt, "--key", other])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"does not match", r.stdout)
+        self.srv.start()
+        served = ssl.get_server_certificate((HOST, self.srv.tls_port), timeout=10)
+        self.assertEqual(fingerprint(served), want)
 
     def open_tls(self):
         ctx = ssl._create_unverified_context()
