@@ -80,7 +80,9 @@ enum { PHY_BCR = 0, PHY_BSR = 1, PHY_ID1 = 2 };
 #define PHY_BSR_LINK (1u << 2)
 
 #define FRAME_MAX 1518u          /* 1514 + FCS; no VLAN tags */
-#define FRAME_MIN 64u
+/* Anything shorter than a header plus FCS is garbage; short frames are not
+ * dropped, since an emulator may deliver them unpadded. */
+#define FRAME_MIN (14u + 4u)
 #define RX_FRAMES_PER_POLL 16    /* bound one poll's work */
 #define WAIT_MS 50u              /* any single register handshake */
 #define LINK_CHECK_MS 500u
@@ -183,6 +185,7 @@ static void lan_receive_one(struct netif *nif)
 	if ((sts & RX_STS_ES) || len < FRAME_MIN || len > FRAME_MAX) {
 		rx_words(nif, NULL, words);
 		lan_stats.rx_errors++;
+		port_log(PORT_LOG_DEBUG, "eth: dropped a frame, RX status %08lx", (unsigned long)sts);
 		return;
 	}
 	uint32_t keep = ETH_PAD_SIZE + len - 4u;   /* without the FCS */
