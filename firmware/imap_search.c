@@ -385,8 +385,12 @@ int imap_search_parse(struct imap_search *s, struct imap_parser *p)
 	s->err = NULL;
 	p->err = NULL;
 
-	if (!sp(&c))
+	bool space = imap_p_char(p, ' ');
+	if (imap_p_end(p) || !space) {
+		fail(&c, IMAP_SEARCH_BAD, space || imap_p_end(p) ? "Missing search keys"
+								  : "Expected a space");
 		return c.code;
+	}
 	if (imap_p_keyword(p, "RETURN") && (!return_opts(&c) || !sp(&c)))
 		return c.code;
 	if (imap_p_keyword(p, "CHARSET") && (!charset(&c) || !sp(&c)))

@@ -325,6 +325,17 @@ TEST(errors)
 		CHECK_EQ_INT(r, IMAP_SEARCH_BAD);
 		CHECK(prog.err != NULL && prog.err[0] != '\0');
 	}
+	CHECK_EQ_INT(parse(""), IMAP_SEARCH_BAD);
+	CHECK_EQ_STR(prog.err, "Missing search keys");
+	buf[0] = 'x';
+	imap_parser_init(&p, buf, 1);
+	CHECK_EQ_INT(imap_search_parse(&prog, &p), IMAP_SEARCH_BAD);
+	CHECK_EQ_STR(prog.err, "Expected a space");
+	imap_parser_init(&p, buf, 0);
+	CHECK_EQ_INT(imap_search_parse(&prog, &p), IMAP_SEARCH_BAD);
+	CHECK_EQ_STR(prog.err, "Missing search keys");
+	CHECK_EQ_INT(parse("FOO"), IMAP_SEARCH_BAD);
+	CHECK_EQ_STR(prog.err, "Unknown search key");
 	/* limits */
 	char big[8 * IMAP_SEARCH_MAX_NODES + 64];
 	size_t n = 0;
