@@ -120,7 +120,7 @@ static void open_store(const char *path, unsigned long size, unsigned long secto
 	int err;
 
 	if (flash_file_open(&image, path, &geo, &dev) != 0)
-		die("cannot open image %s", path);
+		die("cannot open image %s: %s", path, strerror(errno));
 	if (fresh) {
 		err = store_format(&store, dev);
 		if (err != STORE_OK)
