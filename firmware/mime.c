@@ -256,6 +256,7 @@ static void part_open(struct mime_parser *p, uint32_t off, uint8_t kind)
 	p->field = -1;
 	p->in_val = false;
 	p->seen = 0;
+	p->mv_seen = false;
 	p->nent = 0;
 	p->nenv = 0;
 	p->ct_seen = false;
@@ -386,6 +387,27 @@ static enum mime_enc cte_decide(const struct mime_parser *p)
 }
 
 /* The header of the innermost part ends; its body starts at body_off. */
+/* A message header with neither MIME-Version nor Content-Type is not MIME:
+ * its other Content-* fields are ignored, as Dovecot does (RFC 2045 4). */
+static void drop_content_fields(struct mime_parser *p, struct mime_open *o)
+{
+	uint32_t rd = o->rec + REC_FIXED, wr = rd;
+
+	p->cte_seen = false;
+	if (!o->rec)
+		return;
+	while (rd < p->len) {
+		uint8_t id = p->blob[rd];
+		uint32_t n = (id & FIELD_REF) ? 9 : 3 + get16(p->blob + rd + 1);
+		if ((id & ~FIELD_REF) >= MIME_F_DATE) {
+			memmove(p->blob + wr, p->blob + rd, n);
+			wr += n;
+		}
+		rd += n;
+	}
+	p->len = wr;
+}
+
 static void header_finish(struct mime_parser *p, uint32_t body_off)
 {
 	struct mime_open *o = &p->open[p->nopen - 1];
@@ -394,6 +416,8 @@ static void header_finish(struct mime_parser *p, uint32_t body_off)
 	bool has_ct = p->ct_seen && c->tn > 0;
 
 	field_end(p);
+	if ((kind & MIME_K_ROOT) && !p->ct_seen && !p->mv_seen)
+		drop_content_fields(p, o);
 	if (has_ct) {
 		kind &= (uint8_t)~MIME_K_DIGEST;
 		if (eq_ci(c->type, c->tn, "multipart"))
@@ -407,8 +431,6 @@ static void header_finish(struct mime_parser *p, uint32_t body_off)
 	} else {
 		kind |= MIME_K_TEXT;
 	}
-	if (p->nopen >= MIME_MAX_DEPTH)
-		kind &= (uint8_t)~MIME_K_MESSAGE;   /* too deep: kept as a leaf */
 	o->kind = kind;
 	o->digest = (kind & MIME_K_MULTIPART) && eq_ci(c->sub, c->sn, "digest");
 	o->lines0 = p->lines;
@@ -427,9 +449,11 @@ static void header_finish(struct mime_parser *p, uint32_t body_off)
 static void header_end(struct mime_parser *p, uint32_t body_off)
 {
 	const struct mime_ct_scan *c = &p->ct;
+	enum mime_enc enc;
 	uint8_t kind;
 
 	header_finish(p, body_off);
+	enc = cte_decide(p);
 	kind = p->open[p->nopen - 1].kind;
 	if ((kind & MIME_K_MULTIPART) && c->bq && !c->bover && c->bn > 0 &&
 	    p->nbnd < MIME_MAX_BOUNDARIES && p->nopen < MIME_MAX_DEPTH) {
@@ -441,7 +465,11 @@ static void header_end(struct mime_parser *p, uint32_t body_off)
 			b->depth = (uint8_t)(p->nopen - 1);
 			memcpy(p->pool + at, c->bnd, c->bn);
 		}
-	} else if (kind & MIME_K_MESSAGE) {
+	} else if ((kind & MIME_K_MESSAGE) && p->nopen < MIME_MAX_DEPTH &&
+		   (enc == MIME_ENC_7BIT || enc == MIME_ENC_8BIT || enc == MIME_ENC_BINARY)) {
+		/* an encapsulated message; encoded ones (RFC 2046 5.2.1 forbids
+		 * that) and those too deep are not parsed: their body shows as
+		 * an empty message, as in Dovecot */
 		part_open(p, body_off, MIME_K_ROOT);
 	}
 }
@@ -537,6 +565,8 @@ static void header_byte(struct mime_parser *p, char c)
 			while (p->name_n && is_wsp(p->name[p->name_n - 1]))
 				p->name_n--;
 			f = field_lookup(p);
+			if (eq_ci(p->name, p->name_n, "mime-version"))
+				p->mv_seen = true;
 			if (f >= MIME_F_DATE)
 				p->nenv++;
 			if (f == MIME_F_CTYPE)

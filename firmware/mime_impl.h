@@ -69,6 +69,7 @@ struct mime_parser {
 	uint8_t nenv;              /* envelope field occurrences seen */
 	uint32_t seen;             /* fields present in this header (first wins) */
 	bool ct_seen, cte_seen;
+	bool mv_seen;              /* MIME-Version present */
 	uint8_t cte_n;
 	char cte[MIME_TOKEN_MAX];
 	struct mime_ct_scan ct;

@@ -189,8 +189,8 @@ static void put_mem_string(struct out *o, const char *s, size_t len)
 static bool is_lwsp(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* Dovecot's "string for humans": whitespace runs become one SP, leading and
- * trailing whitespace go, NUL becomes 0x80; quoted as is when nothing needs
- * changing or escaping, else a literal of the cleaned text. */
+ * trailing whitespace go, NUL becomes U+FFFD; quoted as is when nothing
+ * needs changing or escaping, else a literal of the cleaned text. */
 static void put_human(struct out *o, struct src *s)
 {
 	uint32_t size = 0, removed = 0;
@@ -200,6 +200,7 @@ static void put_human(struct out *o, struct src *s)
 	while ((c = src_getc(s)) >= 0) {
 		size++;
 		if (c == 0) {
+			size += 2;     /* U+FFFD is 3 bytes */
 			modify = true;
 			last_lwsp = false;
 			prefix = false;
@@ -249,8 +250,12 @@ static void put_human(struct out *o, struct src *s)
 					left--;
 				}
 				last_lwsp = true;
+			} else if (c == 0) {
+				emits(o, "\xef\xbf\xbd");
+				left -= 3;
+				last_lwsp = false;
 			} else {
-				emitc(o, c == 0 ? (char)0x80 : (char)c);
+				emitc(o, (char)c);
 				left--;
 				last_lwsp = false;
 			}

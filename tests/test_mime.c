@@ -236,6 +236,33 @@ TEST(folded_and_duplicate_headers)
 		     "(\"text\" \"plain\" (\"charset\" \"a\") NIL NIL \"7bit\" 3 1)");
 }
 
+/* Content-* fields of a message without MIME-Version or Content-Type are
+ * ignored; an encoded message/rfc822 is not parsed (Dovecot). */
+TEST(non_mime_and_encoded_rfc822)
+{
+	static const char plain[] = "Content-ID: <a>\r\nContent-Transfer-Encoding: base64\r\n"
+				    "Subject: s\r\n\r\nx\r\n";
+	static const char versioned[] = "Content-ID: <a>\r\nMIME-Version: 1.0\r\n\r\nx\r\n";
+	static const char enc[] = "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: "
+				  "base64\r\n\r\nU3ViamVjdDogeA0KDQo=\r\n";
+	struct mime_part p;
+
+	CHECK_EQ_INT(LOAD(plain), MIME_OK);
+	CHECK_EQ_STR(render(MIME_ITEM_BODY, 4096),
+		     "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)");
+	CHECK_EQ_INT(mime_part_get(&view, 0, &p), MIME_OK);
+	CHECK_EQ_INT(p.enc, MIME_ENC_7BIT);
+	CHECK(strstr(render(MIME_ITEM_ENVELOPE, 4096), "\"s\"") != NULL);
+	CHECK_EQ_INT(LOAD(versioned), MIME_OK);
+	CHECK_EQ_STR(render(MIME_ITEM_BODY, 4096),
+		     "(\"text\" \"plain\" (\"charset\" \"us-ascii\") \"<a>\" NIL \"7bit\" 3 1)");
+	CHECK_EQ_INT(LOAD(enc), MIME_OK);
+	CHECK_EQ_STR(render(MIME_ITEM_BODY, 4096),
+		     "(\"message\" \"rfc822\" NIL NIL NIL \"base64\" 22 (NIL NIL NIL NIL NIL NIL NIL "
+		     "NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) "
+		     "1)");
+}
+
 TEST(sections)
 {
 	static const uint32_t p1[] = { 1 }, p2[] = { 2 }, p11[] = { 1, 1 }, p111[] = { 1, 1, 1 },
@@ -512,6 +539,7 @@ int main(void)
 	RUN(rfc2231_parameters);
 	RUN(digest_and_defaults);
 	RUN(folded_and_duplicate_headers);
+	RUN(non_mime_and_encoded_rfc822);
 	RUN(sections);
 	RUN(streaming_invariance);
 	RUN(truncated_blob_fallback);

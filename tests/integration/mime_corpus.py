@@ -73,6 +73,23 @@ RAW = {
     b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n"
     b"Content-Description: fwd\r\n\r\nFrom: a@b\r\nSubject: fwd\r\n\r\ninner\r\n--q--\r\n",
     "blank-line-only": b"\r\n",
+    "uppercase-and-padding": b"CONTENT-TYPE: MULTIPART/Mixed; BOUNDARY=\"Zz\"\r\n\r\n--Zz  \r\n"
+    b"content-type: Text/Plain; Charset=\"UTF-8\"\r\ncontent-transfer-encoding: QUOTED-PRINTABLE\r\n"
+    b"\r\nx=3D1\r\n--Zz\t\r\n\r\ny\r\n--Zz--  \r\n",
+    "leading-space-header": b" Subject: folded-first\r\nSubject: real\r\nFrom: a@b\r\n\r\nx\r\n",
+    "message-id-folded": b"Message-ID:\r\n <folded@id>\r\nIn-Reply-To: <a@b>\r\n  <c@d>\r\n"
+    b"Date: Mon,\r\n 1 Jan 2024 00:00:00 +0000\r\nContent-Description: d\r\n e\r\n"
+    b"Content-ID:\r\n <cid>\r\n\r\nx\r\n",
+    "not-mime-content-fields": b"Content-ID: <a>\r\nContent-Disposition: inline\r\n"
+    b"Content-Language: en\r\nContent-Transfer-Encoding: 8bit\r\n\r\nx\r\n",
+    "mime-version-enables": b"Content-ID: <a>\r\nMIME-Version: 1.0\r\n\r\nx\r\n",
+    "content-type-enables": b"Content-ID: <a>\r\nContent-Type: text/plain\r\n\r\nx\r\n",
+    "inner-not-mime": b"Content-Type: message/rfc822\r\n\r\nContent-ID: <in>\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nx\r\n",
+    "address-edge": b"From: Undisclosed recipients: ;\r\nTo: \"Last, First\" <lf@x.y>, "
+    b"<@a.b:c@d.e>, a@b (c (nested) d), \"quoted@at\"@host, @nomailbox, name <>,"
+    b" =?utf-8?b?w6k=?= <e@f>\r\nCc: group: ;\r\nBcc: x@y, ,, z@w\r\n"
+    b"Reply-To: \r\nSender: ()\r\n\r\n",
     "rfc2231-params": b"Content-Type: application/x; title*0*=us-ascii'en'This%20is; "
     b"title*1*=%20fun; a=\"b\\\"c\"\r\nContent-Disposition: attachment; "
     b"key4*=us-ascii''foo; key*2=ba%; key2*0=a; key3*0*=us-ascii'en'xyz; key*0=\"foo\"; "
@@ -161,6 +178,10 @@ def generated():
 KNOWN = {
     "lf-only": "sizes: Dovecot counts LF as CRLF (virtual size); we report stored bytes",
     "nested-40": "multiparts nested beyond MIME_MAX_BOUNDARIES (16) get one empty text part",
+    "nul-and-cr": "Dovecot rewrites NUL bytes to 0x80 when it saves a message; we store "
+    "what was APPENDed",
+    "rfc822-base64-encoded": "Dovecot counts the line break before the delimiter into an "
+    "encoded message/rfc822 part",
     "rfc2231-dovecot-quirk": "Dovecot 2.3.19 names a trailing key*= after numbered sections "
     "\"key*1*\"; RFC 2231 section 4 names it \"key*\"",
 }
@@ -172,6 +193,11 @@ def known_cases():
         b"Content-Type: text/plain; charset=iso-8859-1\n\nz\n--b--\n",
         "rfc2231-dovecot-quirk": b"Content-Type: text/plain\r\nContent-Disposition: attachment; "
         b"key*0=a; key*1=b; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf\r\n\r\nx\r\n",
+        "nul-and-cr": b"Subject: a\x00b\r\nFrom: \"N\x00ame\" <a@b>\r\nX-CR: a\rb\r\n\r\n"
+        b"body\rmore\r\n",
+        "rfc822-base64-encoded": b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n"
+        b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"U3ViamVjdDogaW5uZXINCg0KYm9keQ0K\r\n--q--\r\n",
         "nested-40": b"Subject: deep\r\n" + b"".join(
             b"Content-Type: multipart/mixed; boundary=d%d\r\n\r\n--d%d\r\n" % (i, i)
             for i in range(40)) + b"\r\nleaf\r\n",
