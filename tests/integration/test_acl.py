@@ -52,7 +52,7 @@ class Acl(unittest.TestCase):
         a.ok("CREATE team")
         a.ok("SETACL team bob lrswi")
         u, _ = a.ok("GETACL team")
-        self.assertEqual(u[0], "* ACL team alice lrswipkxtea bob lrswi")
+        self.assertEqual(u[0], '* ACL "team" "alice" lrswipkxtea "bob" lrswi')
         u, _ = b.ok('MYRIGHTS "Other Users/alice/team"')
         self.assertEqual(u[0], '* MYRIGHTS "Other Users/alice/team" "lrswi"')
         u, _ = b.ok('LIST "Other Users/" "*"')
@@ -97,7 +97,7 @@ class Acl(unittest.TestCase):
         _, t = c.cmd('CREATE "Other Users/alice/ro/sub"')
         self.assertIn("NO [NOPERM]", t)
         u, _ = a.ok("LISTRIGHTS ro carol")
-        self.assertEqual(u[0], '* LISTRIGHTS ro carol "" l r s w i p k x t e a')
+        self.assertEqual(u[0], '* LISTRIGHTS "ro" "carol" "" l r s w i p k x t e a')
         _, t = a.cmd("SETACL ro carol lrz")
         self.assertIn("BAD", t)
 

@@ -130,11 +130,17 @@ class Imapctl(unittest.TestCase):
 
     def test_fsck_clean_and_corrupt(self):
         run("useradd", self.img, "alice", "--password", "pw")
+        mbox = os.path.join(self.tmp, "in.mbox")
+        with open(mbox, "w") as f:
+            f.write("From a@example.org Wed Nov 25 18:32:35 2026\nSubject: x\n\nMARKER-0123456789\n")
+        run("import", self.img, "alice", "INBOX", mbox)
         r = run("fsck", self.img)
         self.assertIn("clean", r.stdout)
+        data = open(self.img, "rb").read()
+        at = data.index(b"MARKER-0123456789")
         with open(self.img, "r+b") as f:
-            f.seek(200)
-            f.write(b"\x00" * 64)
+            f.seek(at + 3)
+            f.write(b"\x00")   # clearing bits is what a NOR part can do
         r = run("fsck", self.img, ok=False)
         self.assertNotEqual(r.returncode, 0)
 

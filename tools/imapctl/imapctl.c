@@ -62,18 +62,46 @@ static const char *serr(int e)
 	}
 }
 
+/* The image does not say its erase unit to a file: try the usual sizes,
+ * the right one is the one the store mounts with. */
+static int probe(const char *path, bool mount)
+{
+	static const uint32_t sizes[] = { 4096, 512, 1024, 2048, 8192, 16384, 32768, 65536, 131072 };
+	struct stat st;
+	if (stat(path, &st) != 0)
+		die("%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (st.st_size % sizes[i] || st.st_size / sizes[i] < 8)
+			continue;
+		struct flash_geometry geo = { sizes[i], (uint32_t)(st.st_size / sizes[i]), 1 };
+		if (flash_file_open(&image, path, &geo, &dev) != 0)
+			die("%s: cannot open image: %s", path, strerror(errno));
+		int r = store_mount(&store, dev);
+		if (r == STORE_OK) {
+			if (!mount)
+				store_unmount(&store);
+			return STORE_OK;
+		}
+		flash_file_close(&image);
+	}
+	return STORE_CORRUPT;
+}
+
 static void open_image(const char *path)
 {
-	struct flash_geometry geo = { 4096, 0, 1 };
 	if (access(path, R_OK | W_OK) != 0)
 		die("%s: %s", path, strerror(errno));
-	if (flash_file_open(&image, path, &geo, &dev) != 0)
-		die("%s: cannot open image", path);
-	int r = store_mount(&store, dev);
-	if (r != STORE_OK)
-		die("%s: not an imapd image, or damaged (%s)", path, serr(r));
+	if (probe(path, true) != STORE_OK)
+		die("%s: not an imapd image, or damaged", path);
 	if (tls_crypto_init() != 0)
 		die("cannot initialise the crypto library");
+}
+
+/* STORE_AGAIN asks for a GC slice; a store with no slice left to run is
+ * full for this purpose. */
+static bool store_wait(void)
+{
+	return store_poll(&store) || store_poll(&store);
 }
 
 static void close_image(void)
@@ -200,7 +228,8 @@ static int cmd_userdel(int argc, char **argv)
 	while ((mb = store_mbox_next(&store, argv[1], -1)) >= 0) {
 		int r;
 		while ((r = store_mbox_delete(&store, mb)) == STORE_AGAIN)
-			store_poll(&store);
+			if (!store_wait())
+				break;
 		if (r != STORE_OK)
 			die("deleting mailboxes of %s: %s", argv[1], serr(r));
 	}
@@ -292,7 +321,8 @@ static void write_out(const char *d, size_t n, void *ctx)
 	while (n && !w->err) {
 		int r = store_append_write(&store, w->a, d, (uint32_t)n);
 		if (r == STORE_AGAIN) {
-			store_poll(&store);
+			if (!store_wait())
+				w->err = STORE_NOSPACE;
 			continue;
 		}
 		if (r < 0) {
@@ -313,7 +343,8 @@ static int import_one(store_mbox_t mb, struct source *src, uint64_t *bytes)
 	int r;
 	while ((r = store_append_begin(&store, mb, (uint32_t)size, src->date, 0, src->flags, &a)) ==
 	       STORE_AGAIN)
-		store_poll(&store);
+		if (!store_wait())
+			return STORE_NOSPACE;
 	if (r != STORE_OK)
 		return r;
 	struct writer w = { a, 0 };
@@ -325,7 +356,10 @@ static int import_one(store_mbox_t mb, struct source *src, uint64_t *bytes)
 	}
 	uint32_t uid, mlen = mime_parse_finish(&meta.mp);
 	while ((r = store_append_commit(&store, a, meta.blob, mlen, &uid)) == STORE_AGAIN)
-		store_poll(&store);
+		if (!store_wait()) {
+			store_append_abort(&store, a);
+			return STORE_NOSPACE;
+		}
 	if (r == STORE_OK)
 		*bytes += size;
 	return r;
@@ -676,14 +710,19 @@ static void fsck_sector(void *ctx, uint32_t sector, uint32_t live, uint32_t dead
 static int cmd_fsck(int argc, char **argv)
 {
 	bool verbose = argc > 1 && !strcmp(argv[1], "-v");
-	struct flash_geometry geo = { 4096, 0, 1 };
 	struct store_fsck_report rep;
 	if (argc < 1)
 		die("usage: fsck IMAGE [-v]");
 	if (access(argv[0], R_OK) != 0)
 		die("%s: %s", argv[0], strerror(errno));
-	if (flash_file_open(&image, argv[0], &geo, &dev) != 0)
-		die("%s: cannot open image", argv[0]);
+	if (probe(argv[0], false) != STORE_OK) {
+		/* unmountable: still report what the records say, at the default unit */
+		struct stat st;
+		stat(argv[0], &st);
+		struct flash_geometry geo = { 4096, (uint32_t)(st.st_size / 4096), 1 };
+		if (st.st_size < 4096 || flash_file_open(&image, argv[0], &geo, &dev) != 0)
+			die("%s: cannot open image", argv[0]);
+	}
 	int r = store_fsck(dev, &rep, fsck_sector, &verbose);
 	printf("%lu records, %lu bad CRC, %lu sectors, live %llu bytes, dead %llu bytes\n",
 	       (unsigned long)rep.records, (unsigned long)rep.bad_crc, (unsigned long)rep.sectors,
