@@ -162,6 +162,15 @@ static uint64_t dead_bytes(const struct store *s)
 	return used > busy ? used - busy : 0;
 }
 
+/* Dead bytes the collector can certainly win back: all but two sectors'
+ * worth (the head's sector and the collector's own TAIL records). */
+uint64_t store_reclaimable(const struct store *s)
+{
+	uint64_t dead = dead_bytes(s), slack = 2u * log_payload(s);
+
+	return s->gc_stuck || dead <= slack ? 0 : dead - slack;
+}
+
 /* need: log bytes the operation adds; region: its message record size (0 if
  * none). The collector must always be able to move the largest message and
  * a sector of small records; freeing operations (expunge, delete) may use
@@ -171,13 +180,12 @@ int space_check(struct store *s, uint64_t need, uint32_t region, int cls)
 	uint64_t pl = log_payload(s), free = log_free(s);
 	uint64_t big = region > s->max_region ? region : s->max_region;
 	uint64_t required = need + big + 2u * pl + s->pending_meta + (cls == SPACE_USER ? pl : 0);
-	uint64_t dead = dead_bytes(s);
 
 	if (s->broken)
 		return STORE_IO;
 	if (free >= required)
 		return STORE_OK;
-	if (free + (dead > pl ? dead - pl : 0) >= required) {
+	if (free + store_reclaimable(s) >= required) {
 		/* tell the collector how much room the caller waits for */
 		if (required > s->gc_need)
 			s->gc_need = required;
@@ -243,6 +251,7 @@ int mbox_write_rec(struct store *s, int mb, uint64_t *at)
 
 	if (e)
 		return e;
+	s->gc_stuck = false;   /* the previous one is dead now */
 	s->mbox[mb].rec = lo_phys(s, lo);
 	if (at)
 		*at = lo;
@@ -770,8 +779,8 @@ void store_get_stats(const struct store *s, struct store_stats *st)
 	{
 		/* The largest message an append would accept (after collection):
 		 * space_check() solved for the size. */
-		uint64_t pl = log_payload(s), dead = dead_bytes(s);
-		uint64_t avail = log_free(s) + (dead > pl ? dead - pl : 0);
+		uint64_t pl = log_payload(s);
+		uint64_t avail = log_free(s) + store_reclaimable(s);
 		uint64_t keep = (uint64_t)meta_len(s, STORE_META_MAX) + 3u * pl + s->pending_meta;
 		uint64_t budget = avail > keep ? avail - keep : 0, len = 0, over = msg_len(s, 0) + s->unit;
 
@@ -962,6 +971,7 @@ int store_mbox_delete(struct store *s, store_mbox_t mb)
 		}
 	}
 	s->live_bytes -= m->log_bytes + mbox_rec_len(s, mb);
+	s->gc_stuck = false;
 	slot_reset(s, mb);
 	return STORE_OK;
 }
@@ -1242,6 +1252,7 @@ int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t
 		m->unseen++;
 	if (!(x->flags & STORE_F_SEEN) && (flags & STORE_F_SEEN))
 		m->unseen--;
+	s->gc_stuck = false;
 	x->flags = flags | EF_FLAGREC;
 	x->modseq = (uint32_t)ms;
 	m->hms = ms;
@@ -1294,6 +1305,7 @@ int store_msg_expunge(struct store *s, store_mbox_t mb, uint32_t uid)
 	m->live--;
 	m->size -= r.size;
 	s->live_msgs--;
+	s->gc_stuck = false;
 	x->flags = (x->flags & EF_API_MASK) | EF_EXPUNGED;
 	x->modseq = (uint32_t)ms;
 	m->hms = ms;
@@ -1364,6 +1376,7 @@ int msg_open(struct store *s, struct store_append *a, int mb, uint32_t size)
 /* Give up a record being written: it stays on flash as dead bytes. */
 void msg_drop(struct store *s, struct store_append *a)
 {
+	s->gc_stuck = false;
 	s->pending_bytes -= a->len;
 	if (a != &s->app[STORE_MAX_APPENDS])
 		s->pending_meta -= meta_len(s, STORE_META_MAX);
@@ -1775,7 +1788,9 @@ int store_cfg_put(struct store *s, const char *key, const void *val, uint32_t le
 		return e;
 	s->cfg[i].hash = h;
 	s->cfg[i].loc = lo_phys(s, at);
-	s->live_bytes += small_len(s, body) - old;
+	s->live_bytes += small_len(s, body);
+	s->live_bytes -= old;
+	s->gc_stuck = false;
 	return STORE_OK;
 }
 
@@ -1830,6 +1845,7 @@ int store_cfg_del(struct store *s, const char *key)
 		return e;
 	s->cfg[i].hash = 0;
 	s->live_bytes -= old;
+	s->gc_stuck = false;
 	return STORE_OK;
 }
 

@@ -101,7 +101,9 @@ static bool gc_wanted(struct store *s)
 	uint64_t margin = cap / 32u > 2u * pl ? cap / 32u : 2u * pl;
 	uint64_t want = s->max_region + 3u * pl + s->pending_meta + margin;
 
-	return log_free(s) < (want > s->gc_need ? want : s->gc_need);
+	if (log_free(s) >= (want > s->gc_need ? want : s->gc_need))
+		return false;
+	return store_reclaimable(s) > 0;
 }
 
 static bool gc_erase_step(struct store *s)
@@ -252,6 +254,7 @@ static bool gc_walk_step(struct store *s)
 		case REC_BUSY:
 			return false;   /* an append still writing its record: wait */
 		case REC_LIVE:
+			s->gc_moved += r.len;
 			if (r.type == REC_MSG) {
 				if (!gc_move_start(s, &r))
 					return false;
@@ -292,6 +295,14 @@ bool store_poll(struct store *s)
 	default:
 		if (!gc_wanted(s)) {
 			s->gc_need = 0;
+			s->gc_moved = 0;
+			return false;
+		}
+		/* Accounting says there is garbage; if a whole turn of the log
+		 * rewrote everything and won nothing, stop until something dies. */
+		if (s->gc_moved > (uint64_t)s->sc * log_payload(s)) {
+			s->gc_stuck = true;
+			s->gc_moved = 0;
 			return false;
 		}
 		return gc_walk_step(s);

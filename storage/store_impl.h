@@ -89,6 +89,8 @@ struct store {
 	uint8_t gc_state;
 	uint64_t gc_pos;          /* next record to examine */
 	uint64_t gc_need;         /* free bytes a refused writer waits for */
+	uint64_t gc_moved;        /* bytes rewritten in this collection episode */
+	bool gc_stuck;            /* a whole turn of the log won nothing */
 	uint32_t gc_erase_next, gc_erase_end;
 	/* tables */
 	struct store_mbox mbox[STORE_MAX_MAILBOXES];

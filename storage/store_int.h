@@ -139,6 +139,7 @@ int msg_finish(struct store *s, struct store_append *a, const void *meta, uint32
 int space_check(struct store *s, uint64_t need, uint32_t region, int cls);
 enum { SPACE_USER = 0, SPACE_FREEING = 1 };
 int msg_rec(struct store *s, uint32_t loc, struct rec *r);
+uint64_t store_reclaimable(const struct store *s);
 int msg_open(struct store *s, struct store_append *a, int mb, uint32_t size);
 int msg_feed(struct store *s, struct store_append *a, const uint8_t *p, uint32_t n);
 void msg_drop(struct store *s, struct store_append *a);
