@@ -47,15 +47,17 @@ firmware: $(FW_DIR)/firmware.elf $(FW_DIR)/firmware.bin
 TEST_PREREQS += firmware
 RUN := run-qemu
 
-$(FW_DIR)/obj/%.o: %.c | pkgs-board
+# Objects depend on this file too: FW_DEFS changes every struct layout.
+$(FW_DIR)/obj/%.o: %.c $(FW_BOARD_DIR)/board.mk | pkgs-board
 	@mkdir -p $(@D)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 
-# Third-party code: our options, its own warnings are not ours to fix.
-$(FW_DIR)/lwip/%.o: $(LWIPDIR)/%.c | pkgs-board
+# Third-party code: our options, its own warnings are not ours to fix. lwIP
+# sizes its pools from the server's bounds (lwipopts.h), hence FW_DEFS.
+$(FW_DIR)/lwip/%.o: $(LWIPDIR)/%.c $(FW_BOARD_DIR)/board.mk | pkgs-board
 	@mkdir -p $(@D)
-	$(FW_CC) -std=c11 -w $(FW_ARCH) $(FW_OPT) -MMD -MP -I$(FW_BOARD_DIR) -Ifirmware -Iport \
-		$(LWIP_INCLUDES) -c $< -o $@
+	$(FW_CC) -std=c11 -w $(FW_ARCH) $(FW_OPT) $(FW_DEFS) -MMD -MP -I$(FW_BOARD_DIR) -Ifirmware \
+		-Iport $(LWIP_INCLUDES) -c $< -o $@
 
 $(FW_DIR)/libserver.a: $(FW_SERVER_OBJS)
 $(FW_DIR)/libstore.a: $(FW_STORE_OBJS)
