@@ -329,8 +329,9 @@ uint32_t imapd_poll(void)
 		struct imap_session *s = &sl->session;
 
 		if (sl->state == SLOT_CLOSING) {
+			/* Progress comes with ACKs (the sent callback, then this
+			 * pass); a slow peer must not make the loop spin. */
 			slot_try_close(sl);
-			busy |= sl->state != SLOT_FREE;
 			continue;
 		}
 		if (sl->state != SLOT_OPEN)

@@ -70,24 +70,18 @@ int port_entropy(void *buf, size_t len)
 	return 0;
 }
 
-static void vlog(const char *prefix, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	vsnprintf(line, sizeof line, fmt, ap);
-	/* One write per line so lines from a crash report never interleave. */
-	fprintf(stderr, "%s%s\n", prefix, line);
-}
-
 void port_log(int level, const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	vlog(level == PORT_LOG_ERR ? "error: " : "", fmt, ap);
+	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	/* One write per line, so lines never interleave with a sanitizer's. */
+	fprintf(stderr, "%s%s\n", level == PORT_LOG_ERR ? "error: " : "", line);
 }
 
 const char *port_hostname(void)
