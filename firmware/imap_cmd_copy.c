@@ -115,10 +115,6 @@ static int copy_common(struct imap_session *s, bool move)
 		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
 		return IMAP_DONE;
 	}
-	if (move && c->dst == s->v.mb) {
-		imap_tagged(s, "NO", "[CANNOT] Source and destination are the same mailbox");
-		return IMAP_DONE;
-	}
 	c->dst_validity = info.uidvalidity;
 	imap_msgset_init(&c->walk, &set, s->uid_cmd);
 	s->abort = copy_abort;

@@ -277,8 +277,10 @@ static bool parse_section(struct imap_session *s, struct imap_fetch_item *it, bo
 	it->sect_len = (uint16_t)n;
 	p->pos = start + (size_t)n + 1;
 	if (partial_ok && imap_p_char(p, '<')) {
+		/* RFC 3501 wants a non-zero count; <n.0> is read as an empty
+		 * window, as Dovecot does */
 		if (!imap_p_number(p, &it->origin) || !imap_p_char(p, '.') ||
-		    !imap_p_nz_number(p, &it->count) || !imap_p_char(p, '>')) {
+		    !imap_p_number(p, &it->count) || !imap_p_char(p, '>')) {
 			p->err = "Invalid partial <origin.count>";
 			return false;
 		}

@@ -90,6 +90,14 @@ class CopyMove(unittest.TestCase):
         u, _ = other.ok("STATUS m2dst (MESSAGES)")
         self.assertIn("MESSAGES 1", u[0])
 
+    def test_move_within_mailbox(self):
+        c = self.box("m5", 2)
+        u, _ = c.ok("MOVE 1 m5")   # allowed (Dovecot too): a new UID, the old one gone
+        self.assertIn("[COPYUID", u[0])
+        self.assertEqual(expunges(u), [1])
+        u, _ = c.ok("UID SEARCH ALL")
+        self.assertEqual(u[-1], "* SEARCH 2 3")
+
     def test_move_read_only_refused(self):
         c = self.box("m3", 1, dst="m3dst")
         c.ok("EXAMINE m3")

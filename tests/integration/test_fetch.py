@@ -354,7 +354,7 @@ class FetchVsDovecot(unittest.TestCase):
                 # BINARY of a multipart part: Dovecot re-encodes the nested
                 # parts and reports a negative BINARY.SIZE (2^64 - n). RFC
                 # 3516 4.2 decodes only the part's own (identity) encoding,
-                # which is what we send. Documented in docs/fetch.md.
+                # which is what we send. Documented in docs/imap-core2.md.
                 for k in ("BINARY[1]", "BINARY.SIZE[1]"):
                     theirs.pop(k, None)
                     mine.pop(k, None)
