@@ -4,6 +4,7 @@
  * come from the view sync that follows the command.
  */
 #include "imap_cmds.h"
+#include "imap_acl.h"
 #include "imap_internal.h"
 
 int imap_cmd_expunge(struct imap_session *s)
@@ -25,6 +26,10 @@ int imap_cmd_expunge(struct imap_session *s)
 	}
 	if (s->v.readonly) {
 		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
+		return IMAP_DONE;
+	}
+	if (!(s->v.rights & ACL_E)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
 	}
 	imap_expunge_begin(s, have_set ? &set : NULL, true, "EXPUNGE completed");

@@ -498,7 +498,8 @@ int imap_cmd_close(struct imap_session *s)
 {
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
-	if (s->v.readonly) {
+	if (s->v.readonly || !(s->v.rights & ACL_E)) {
+		/* nothing may be expunged: CLOSE just deselects (RFC 4314 4) */
 		imap_select_close(s);
 		imap_tagged(s, "OK", "CLOSE completed");
 		return IMAP_DONE;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "imap_cmds.h"
+#include "imap_acl.h"
 #include "imap_internal.h"
 #include "imap_msgset.h"
 
@@ -118,6 +119,16 @@ int imap_cmd_store(struct imap_session *s)
 		imap_tagged(s, "BAD", "Invalid message sequence number");
 		return IMAP_DONE;
 	}
+	/* RFC 4314 4: \Seen needs 's', \Deleted 't', every other flag 'w'.
+	 * Flags the user may not change are left alone; nothing at all to
+	 * change is an error. */
+	uint32_t r = s->v.rights;
+	c->allowed = ((r & ACL_S) ? STORE_F_SEEN : 0u) | ((r & ACL_T) ? STORE_F_DELETED : 0u) |
+		     ((r & ACL_W) ? ~(uint32_t)(STORE_F_SEEN | STORE_F_DELETED) : 0u);
+	if (c->mode == MODE_SET ? c->allowed == 0 : (c->bits && !(c->bits & c->allowed))) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
+		return IMAP_DONE;
+	}
 	imap_msgset_init(&c->walk, &set, s->uid_cmd);
 	/* a new keyword changes FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6) */
 	c->phase = created ? PH_FLAGS : PH_MESSAGES;
@@ -167,9 +178,10 @@ static int store_step(struct imap_session *s)
 		}
 		if (store_msg_get(st, s->v.mb, m.idx, &e) != STORE_OK || e.expunged)
 			continue;   /* expunged by another session: nothing to change */
-		uint32_t nf = c->mode == MODE_SET   ? c->bits
-			      : c->mode == MODE_ADD ? e.flags | c->bits
-						    : e.flags & ~c->bits;
+		uint32_t ok = c->bits & c->allowed;
+		uint32_t nf = c->mode == MODE_SET   ? (e.flags & ~c->allowed) | ok
+			      : c->mode == MODE_ADD ? e.flags | ok
+						    : e.flags & ~ok;
 		if (nf != e.flags) {
 			uint64_t modseq;
 			struct store_mbox_info info;

@@ -116,6 +116,7 @@ struct imap_store_state {
 	uint8_t mode, phase;
 	bool silent;
 	uint32_t bits;            /* STORE_F_* given */
+	uint32_t allowed;         /* STORE_F_* the user's rights let it change */
 };
 
 #ifndef IMAPD_COPYUID_RUNS
