@@ -272,30 +272,30 @@ class Suite:
               (len(m) / (t1 - t0) / 1e6, len(m) / (t2 - t1) / 1e6))
         c.logout()
 
-    def t_power_cut_mid_append(self):
-        # Raw socket: send the APPEND command and half the literal, then kill.
+    def cut_mid_append(self, size, delay):
+        """Start an APPEND of size bytes over STARTTLS, send half, kill QEMU."""
         s = socket.create_connection(("127.0.0.1", self.board.port), timeout=30)
-        ctx = ssl._create_unverified_context()
         f = s.makefile("rb")
         assert f.readline().startswith(b"* OK")
         s.sendall(b"s STARTTLS\r\n")
         while not f.readline().startswith(b"s OK"):
             pass
-        t = ctx.wrap_socket(s)
+        t = ssl._create_unverified_context().wrap_socket(s)
         f = t.makefile("rb")
         t.sendall(b"l LOGIN %s %s\r\n" % (USER.encode(), self.password.encode()))
         while not f.readline().startswith(b"l OK"):
             pass
-        m = big_message(512 * 1024)
+        m = big_message(size)
         t.sendall(b"a APPEND INBOX {%d}\r\n" % len(m))
         assert f.readline().startswith(b"+"), "no continuation for APPEND"
         t.sendall(m[:len(m) // 2])
-        time.sleep(0.5)        # let the firmware write part of it to flash
+        time.sleep(delay)      # the firmware is writing part of it to flash
         self.board.kill()
         t.close()
 
-    # ---- second boot ----
-    def t_reboot_intact(self):
+    def reboot_and_verify(self, boot_no):
+        """Boot again; every acknowledged message is intact, nothing else new
+        but this boot's report."""
         self.board = Board(self.fw, self.tmp.name, self.image)
         con = self.board.console()
         assert "store: mounted" in con, con
@@ -305,11 +305,24 @@ class Suite:
         for uid, d in self.acked.items():
             assert got.get(uid) == d, "acknowledged message UID %d lost or damaged" % uid
         extra = set(got) - set(self.acked)
-        # Only the new boot report may be new; the half-sent APPEND must not be.
         assert len(extra) == 1, "unexpected messages after the cut: %s" % sorted(extra)
-        typ, data = c.uid("FETCH", str(extra.pop()), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        assert b"Boot report" in data[0][1] and b"#2" in data[0][1], data
+        uid = extra.pop()
+        typ, data = c.uid("FETCH", str(uid), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert b"Boot report" in data[0][1] and b"#%d" % boot_no in data[0][1], data
+        self.acked[uid] = got[uid]
         c.logout()
+
+    def t_power_cut_mid_append(self):
+        self.cut_mid_append(512 * 1024, 0.5)
+
+    def t_reboot_intact(self):
+        self.reboot_and_verify(2)
+
+    def t_more_cuts(self):
+        rnd = secrets.SystemRandom()
+        for boot_no in (3, 4, 5):
+            self.cut_mid_append(256 * 1024, rnd.uniform(0.0, 0.3))
+            self.reboot_and_verify(boot_no)
 
     def run(self):
         steps = [
@@ -323,6 +336,7 @@ class Suite:
             ("1 MiB message round trip", self.t_one_mebibyte),
             ("QEMU killed in the middle of an APPEND", self.t_power_cut_mid_append),
             ("reboot: acknowledged mail intact", self.t_reboot_intact),
+            ("three more cuts at random points, reboots", self.t_more_cuts),
         ]
         try:
             for name, fn in steps:
