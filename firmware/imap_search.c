@@ -229,7 +229,10 @@ static bool nested(struct pctx *c, unsigned depth)
 	return key(c, depth + 1);
 }
 
-static bool key_args(struct pctx *c, const struct keydef *k, unsigned idx, unsigned depth)
+/* The arguments of a key that has no sub-keys. Kept out of line so that its
+ * locals are not part of every level of the key() recursion. */
+__attribute__((noinline)) static bool leaf_args(struct pctx *c, const struct keydef *k,
+						unsigned idx)
 {
 	struct imap_parser *p = c->p;
 	struct imap_search *s = c->s;
@@ -280,9 +283,8 @@ static bool key_args(struct pctx *c, const struct keydef *k, unsigned idx, unsig
 		s->uses_saved |= n->u.set.dollar;
 		return true;
 	case A_KEY:
-		return nested(c, depth);
 	case A_KEY2:
-		return nested(c, depth) && sp(c) && nested(c, depth);
+		break;   /* key() parses sub-keys */
 	case A_MODSEQ:
 		return arg_modseq(c, n);
 	}
@@ -320,8 +322,15 @@ static bool key(struct pctx *c, unsigned depth)
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (!imap_p_keyword(p, keys[i].name))
 			continue;
-		if (!new_node(c, (enum op)keys[i].op, &idx) || !key_args(c, &keys[i], idx, depth))
+		if (!new_node(c, (enum op)keys[i].op, &idx))
 			return false;
+		if (keys[i].arg == A_KEY || keys[i].arg == A_KEY2) {
+			if (!sp(c) || !nested(c, depth) ||
+			    (keys[i].arg == A_KEY2 && (!sp(c) || !nested(c, depth))))
+				return false;
+		} else if (!leaf_args(c, &keys[i], idx)) {
+			return false;
+		}
 		s->node[idx].end = s->nodes;
 		return true;
 	}

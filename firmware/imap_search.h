@@ -35,7 +35,9 @@
 #define IMAP_SEARCH_MAX_NODES 64   /* keys, NOT/OR/lists included */
 #endif
 #ifndef IMAP_SEARCH_MAX_DEPTH
-#define IMAP_SEARCH_MAX_DEPTH 16   /* nesting of NOT / OR / parentheses */
+#define IMAP_SEARCH_MAX_DEPTH 16   /* nesting of NOT / OR / parentheses; parsing and
+				      evaluation recurse once per level (about 48
+				      bytes of stack each on a Cortex-M3) */
 #endif
 #ifndef IMAP_SEARCH_MAX_TEXT
 #define IMAP_SEARCH_MAX_TEXT 8     /* text keys (FROM, SUBJECT, HEADER, BODY, TEXT...);
