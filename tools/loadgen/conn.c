@@ -68,6 +68,14 @@ void lg_conn_close(struct lg_conn *c)
 	c->cont = false;
 }
 
+void lg_conn_free(struct lg_conn *c)
+{
+	lg_conn_close(c);
+	free(c->in);
+	c->in = NULL;
+	c->in_cap = 0;
+}
+
 void lg_conn_cmd(struct lg_conn *c, enum lg_cmd cmd, const char *lit, size_t lit_len,
 		 const char *fmt, ...)
 {
@@ -207,6 +215,8 @@ static bool parse(struct lg_conn *c)
 				break;
 			continue;
 		}
+		if (c->in_pos == c->in_len)
+			break;
 		char *s = c->in + c->in_pos;
 		size_t avail = c->in_len - c->in_pos;
 		char *lf = memchr(s, '\n', avail);

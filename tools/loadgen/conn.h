@@ -82,6 +82,8 @@ double lg_now(void);
 /* Start a non-blocking connect; the greeting completes it (LG_CONNECT). */
 int lg_conn_open(struct lg_conn *c, const struct sockaddr_in *addr);
 void lg_conn_close(struct lg_conn *c);
+/* Close and release the input buffer (a closed connection keeps it for reuse). */
+void lg_conn_free(struct lg_conn *c);
 /* Send "tag <text>\r\n"; with lit, the text must end in "{n}" and lit goes
  * out after the server's continuation request. */
 void lg_conn_cmd(struct lg_conn *c, enum lg_cmd cmd, const char *lit, size_t lit_len,

@@ -43,7 +43,7 @@ static struct opts {
 	bool long_lived, verbose;
 } o = {
 	.label = "server", .prefix = "user", .password = "password",
-	.clients = 8, .users = 4, .ops = 500, .per_session = 5, .max_connecting = 1,
+	.clients = 8, .users = 4, .ops = 500, .per_session = 5, .max_connecting = MAX_CLIENTS,
 	.ramp_ms = 20, .count = 100, .repeat = 5, .max_kib = 16, .size = 1u << 20,
 	.seed = 1,
 };
@@ -158,7 +158,7 @@ static void sync_login(struct lg_conn *c, const char *user)
 static void sync_logout(struct lg_conn *c)
 {
 	sync_cmd(c, NULL, LG_LOGOUT, NULL, 0, "LOGOUT");
-	lg_conn_close(c);
+	lg_conn_free(c);
 }
 
 static const char *user_name(unsigned i, char *buf, size_t cap)
@@ -239,8 +239,9 @@ static void on_event(struct client *k, enum lg_event ev, double now)
 			connecting--;
 		if (k->phase != P_LOGOUT) {
 			stat_add(c->cmd, now - c->t0, false);
-			fprintf(stderr, "loadgen: %s: client %u: connection lost in %s\n", o.label,
-				(unsigned)(k - cl), lg_cmd_name[c->cmd]);
+			if (o.verbose)
+				fprintf(stderr, "loadgen: %s: client %u: connection lost in %s\n",
+					o.label, (unsigned)(k - cl), lg_cmd_name[c->cmd]);
 			k->next_connect = now + 0.1;
 			k->phase = P_WAIT_CONNECT;
 			return;
@@ -373,6 +374,8 @@ static int cmd_load(void)
 		       o.label, mode, lg_cmd_name[i], s->n, s->errors, pct(s->v, s->n, 50) * 1e3,
 		       pct(s->v, s->n, 99) * 1e3);
 	}
+	for (unsigned i = 0; i < o.clients; i++)
+		lg_conn_free(&cl[i].c);
 	lg_msgset_free(&msgs);
 	return 0;
 }
@@ -572,7 +575,8 @@ static void usage(void)
 	      "  --seed S                random seed (default 1)\n"
 	      "  --verbose               report every command that did not succeed\n"
 	      "load:  --clients N --ops K (mixed commands per client) --mode login|long\n"
-	      "       --per-session C (login mode) --max-connecting N --ramp-ms MS\n"
+	      "       --per-session C (login mode) --ramp-ms MS (between first connects)\n"
+	      "       --max-connecting N (connects awaiting a greeting; default no limit)\n"
 	      "       --max-kib K (largest generated message)\n"
 	      "populate: --count K (messages per user) --max-kib K [--user NAME]\n"
 	      "maildir: --dir D --count K --max-kib K (populate's messages for one user)\n"
