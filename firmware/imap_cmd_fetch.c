@@ -683,9 +683,12 @@ static int section_data(struct imap_session *s, const struct imap_fetch_item *it
 {
 	struct imap_fetch_state *e = &s->u.fetch;
 	char *raw = imap_msgdata_raw(), *out = imap_msgdata_work();
+	uint32_t budget = IMAPD_FETCH_SCAN;   /* a transform may read far before the window */
 	if (e->xform == XF_FILTER)
 		filter_rebind(s, it);
 	while (e->win_left) {
+		if (budget == 0)
+			return IMAP_MORE;
 		size_t space = imap_out_room(s);
 		if (space < 256 + MIME_HDR_FILTER_NAME_MAX + MIME_DEC_SLACK)
 			return IMAP_MORE;
@@ -704,6 +707,7 @@ static int section_data(struct imap_session *s, const struct imap_fetch_item *it
 				continue;
 			}
 			e->pos += (uint32_t)n;
+			budget = budget > (uint32_t)n ? budget - (uint32_t)n : 0;
 			if (e->xform == XF_NONE) {
 				imap_out_raw(s, raw, (size_t)n);
 				e->win_left -= (uint32_t)n;

@@ -331,8 +331,20 @@ class FetchVsDovecot(unittest.TestCase):
                 theirs = items(du[0])
             except RuntimeError as e:   # e.g. BINARY on an unknown encoding
                 theirs = {"error": e.args[0][:2]}
+            except EOFError:
+                # Dovecot's imap process dies on some broken messages (seen:
+                # BINARY of a message/rfc822 part whose inner header has a
+                # Content-Transfer-Encoding): no oracle for this one.
+                import test_mime_dovecot as tmd
+                print("dovecot dropped the connection on %s: not compared" % name,
+                      file=sys.stderr)
+                self.client = tmd.Client(self.dovecot.port)
+                theirs = None
             tag = ours.tag()
             ours.send("%s UID FETCH %s (%s)\r\n" % (tag, ouid, self.ITEMS))
+            if theirs is None:
+                ours.collect(tag)   # still answered here, without a crash
+                continue
             lines = []
             while True:
                 ln = ours.line()
