@@ -273,6 +273,23 @@ class Fetch(unittest.TestCase):
         d = self.conn("INBOX")
         d.ok("NOOP")
 
+    def test_big_binary_partial(self):
+        payload = bytes((i * 7) & 0xff for i in range(3 << 20))
+        m = (b"Subject: att\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+             b"Content-Type: text/plain\r\n\r\nsee\r\n--b\r\n"
+             b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+             base64.encodebytes(payload).replace(b"\n", b"\r\n") + b"--b--\r\n")
+        c = self.conn()
+        c.ok("CREATE bigatt")
+        _, t = c.append("bigatt", m)
+        self.assertIn("OK", t)
+        c.ok("SELECT bigatt")
+        it = self.one(c, "FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2]<3000000.100>)")
+        self.assertEqual(int(it["BINARY.SIZE[2]"]), len(payload))
+        self.assertEqual(literal(it["BINARY[2]<3000000>"]), payload[3000000:3000100])
+        it = self.one(c, "FETCH 1 (BINARY.PEEK[2])")
+        self.assertEqual(literal(it["BINARY[2]"]), payload)
+
     def test_many_messages_one_fetch(self):
         c = self.conn()
         c.ok("CREATE many")
