@@ -543,7 +543,7 @@ static bool next_first(struct store *s, uint32_t lsn, uint32_t last, uint64_t *p
 	for (; lsn <= last; lsn++) {
 		struct sector_hdr h;
 
-		if (sector_read_hdr(s, lsn % s->sc, &h))
+		if (sector_read_hdr(s, lsn % s->sc, &h, HDR_OPEN))
 			return false;
 		if (h.open_ok && h.lsn == lsn && h.first != FIRST_NONE) {
 			*pos = lo_make(s, lsn, h.first);
@@ -589,16 +589,16 @@ static int mount_walk(struct store *s, uint32_t last, bool do_replay, uint64_t *
 	*first_rec = pos;
 	for (;;) {
 		uint32_t lsn = lo_lsn(s, pos);
-		struct sector_hdr h;
 		int e;
 
 		if (lsn > last) {
 			s->head = pos;
 			return STORE_OK;
 		}
-		if (sector_read_hdr(s, lsn % s->sc, &h))
-			return STORE_IO;
-		e = (h.open_ok && h.lsn == lsn) ? rec_read(s, pos, &r, true) : 0;
+		/* A record boundary at or below the newest opened sector is in an
+		 * opened sector: something was written there, and its sector's
+		 * open header always goes first. */
+		e = rec_read(s, pos, &r, true);
 		if (e < 0)
 			return e;
 		if (e == 1) {
@@ -618,7 +618,7 @@ static int mount_walk(struct store *s, uint32_t last, bool do_replay, uint64_t *
 		{
 			bool blank = false;
 
-			if (h.open_ok && h.lsn == lsn && rest_blank(s, pos, &blank))
+			if (rest_blank(s, pos, &blank))
 				return STORE_IO;
 			s->head = blank ? pos : lo_make(s, lsn + 1u, s->hdr);
 		}
@@ -678,7 +678,7 @@ int store_format(struct store *s, const struct flash_dev *f)
 	for (uint32_t p = 0; p < s->sc; p++) {
 		struct sector_hdr h;
 
-		if (sector_read_hdr(s, p, &h))
+		if (sector_read_hdr(s, p, &h, HDR_ERASE))
 			return STORE_IO;
 		e = sector_erase(s, p, h.erase_ok ? h.erase_count + 1u : 1u);
 		if (e)
@@ -711,10 +711,8 @@ int store_mount(struct store *s, const struct flash_dev *f)
 		return e;
 	/* Phase 1: open headers name the newest sector and a tail bound. */
 	for (uint32_t p = 0; p < s->sc; p++) {
-		if (sector_read_hdr(s, p, &h))
+		if (sector_read_hdr(s, p, &h, HDR_OPEN))
 			return STORE_IO;
-		if (h.erase_ok && h.erase_count > s->erase_max)
-			s->erase_max = h.erase_count;
 		if (!h.open_ok || h.lsn % s->sc != p || h.lsn == 0)
 			continue;
 		if (!any || h.lsn > last)
@@ -729,8 +727,9 @@ int store_mount(struct store *s, const struct flash_dev *f)
 	}
 	if (!any || tail == 0 || tail > last + 1u || (tail <= last && last - tail >= s->sc))
 		return STORE_CORRUPT;
-	if (sector_read_hdr(s, last % s->sc, &h) || !h.erase_ok)
+	if (sector_read_hdr(s, last % s->sc, &h, HDR_ERASE) || !h.erase_ok)
 		return STORE_CORRUPT;   /* another geometry, or not a store */
+	s->erase_max = h.erase_count;   /* the estimate for sectors found dirty */
 	/* Phase 2: TAIL records written since the newest sector was opened. */
 	s->tail = tail;
 	if (next_first(s, last, last, &first)) {

@@ -25,7 +25,7 @@ static void emit(struct store *s, struct fsck_acc *a, uint32_t lsn, uint32_t liv
 
 	if (!a->cb)
 		return;
-	if (sector_read_hdr(s, lsn % s->sc, &h))
+	if (sector_read_hdr(s, lsn % s->sc, &h, HDR_ERASE))
 		h.erase_count = 0;
 	a->cb(a->ctx, lsn % s->sc, live, dead, h.erase_ok ? h.erase_count : 0);
 }

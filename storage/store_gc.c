@@ -111,7 +111,7 @@ static bool gc_erase_step(struct store *s)
 	uint32_t phys = s->gc_erase_next % s->sc;
 	struct sector_hdr h;
 
-	if (sector_read_hdr(s, phys, &h)) {
+	if (sector_read_hdr(s, phys, &h, HDR_ERASE)) {
 		s->broken = true;
 		return false;
 	}
@@ -239,7 +239,7 @@ static bool gc_walk_step(struct store *s)
 			for (uint32_t l = lo_lsn(s, pos) + 1u; l <= lo_lsn(s, s->head); l++) {
 				struct sector_hdr h;
 
-				if (sector_read_hdr(s, l % s->sc, &h))
+				if (sector_read_hdr(s, l % s->sc, &h, HDR_OPEN))
 					return false;
 				if (h.open_ok && h.lsn == l && h.first != FIRST_NONE) {
 					s->gc_pos = lo_make(s, l, h.first);

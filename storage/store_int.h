@@ -97,7 +97,10 @@ int log_read(struct store *s, uint64_t lo, void *buf, uint32_t len);
 /* Program len bytes (a multiple of the unit) of the record [rs, re). */
 int log_write(struct store *s, uint64_t lo, const void *buf, uint32_t len, uint64_t rs, uint64_t re);
 int log_sync(struct store *s);
-int sector_read_hdr(struct store *s, uint32_t phys, struct sector_hdr *h);
+/* Read a sector's headers: HDR_ERASE, HDR_OPEN or both (mount reads only
+ * what it needs: its cost is counted against the bytes it scans). */
+enum { HDR_ERASE = 1, HDR_OPEN = 2 };
+int sector_read_hdr(struct store *s, uint32_t phys, struct sector_hdr *h, unsigned what);
 int sector_erase(struct store *s, uint32_t phys, uint32_t count);
 int flash_err(struct store *s, int ferr);                    /* map + mark broken */
 uint64_t log_free(const struct store *s);                   /* payload bytes head can still use */

@@ -129,23 +129,23 @@ int log_sync(struct store *s)
 	return e ? flash_err(s, e) : STORE_OK;
 }
 
-int sector_read_hdr(struct store *s, uint32_t phys, struct sector_hdr *h)
+int sector_read_hdr(struct store *s, uint32_t phys, struct sector_hdr *h, unsigned what)
 {
 	uint8_t b[OH_LEN];
 	uint32_t base = phys * s->ss;
 
 	memset(h, 0, sizeof(*h));
-	if (s->f->read(s->f, base, b, EH_LEN))
+	if ((what & HDR_ERASE) && s->f->read(s->f, base, b, EH_LEN))
 		return STORE_IO;
-	if (b[0] == 'M' && b[1] == 'S' && b[2] == 'E' && b[3] == FMT_VERSION &&
+	if ((what & HDR_ERASE) && b[0] == 'M' && b[1] == 'S' && b[2] == 'E' && b[3] == FMT_VERSION &&
 	    get32(b + 16) == crc32_update(0, b, 16) && b[4] == log2u(s->ss) &&
 	    b[5] == log2u(s->f->geo.prog_size) && get32(b + 8) == s->sc) {
 		h->erase_ok = true;
 		h->erase_count = get32(b + 12);
 	}
-	if (s->f->read(s->f, base + round_up(EH_LEN, s->unit), b, OH_LEN))
+	if ((what & HDR_OPEN) && s->f->read(s->f, base + round_up(EH_LEN, s->unit), b, OH_LEN))
 		return STORE_IO;
-	if (b[0] == 'M' && b[1] == 'S' && b[2] == 'O' && b[3] == FMT_VERSION &&
+	if ((what & HDR_OPEN) && b[0] == 'M' && b[1] == 'S' && b[2] == 'O' && b[3] == FMT_VERSION &&
 	    get32(b + 28) == crc32_update(0, b, 28)) {
 		h->open_ok = true;
 		h->lsn = get32(b + 4);
@@ -220,7 +220,7 @@ static int ensure_open(struct store *s, uint32_t lsn, uint64_t rs, uint64_t re)
 	for (int i = 0; i < 4; i++)
 		if (s->open_cache[i] == lsn)
 			return STORE_OK;
-	if (sector_read_hdr(s, phys, &h))
+	if (sector_read_hdr(s, phys, &h, HDR_ERASE | HDR_OPEN))
 		return flash_err(s, FLASH_ERR_IO);
 	if (!(h.open_ok && h.lsn == lsn)) {
 		if (sector_blank(s, phys, &blank))

@@ -471,9 +471,6 @@ TEST(gc_churn)
 				store_mbox_purge(&st, a, UINT64_MAX);
 			}
 			e = append(a, size, seed, 500, 0, &uids[n]);
-#ifdef DBG
-			if (e) { void dbg(struct store *); dbg(&st); printf("round %d size %u\n", round, size); }
-#endif
 			CHECK_EQ_INT(e, STORE_OK);
 			if (e)
 				break;
@@ -483,9 +480,6 @@ TEST(gc_churn)
 			seed++;
 			while (store_poll(&st))
 				;
-#ifdef DBG
-			{ struct store_fsck_report rr; store_fsck(dev, &rr, NULL, NULL); if (rr.live_bytes != st.live_bytes) { printf("round %d: fsck live %llu, store live %llu\n", round, (unsigned long long)rr.live_bytes, (unsigned long long)st.live_bytes); } }
-#endif
 			if (round % 97 == 0)
 				remount();
 		}
