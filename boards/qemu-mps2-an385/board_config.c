@@ -108,9 +108,14 @@ static bool cfg_set(const char *key, size_t klen, const char *v, size_t vlen)
 
 int board_config_load(void)
 {
-	char cmdline[512];   /* boot only: on the stack */
-	if (semihost_cmdline(cmdline, sizeof(cmdline)) != 0)
-		return 0;  /* no command line: defaults */
+	char cmdline[640];   /* boot only: on the stack */
+	/* QEMU always has one (at least the kernel's name): a failure means it
+	 * is too long, and guessing could open the wrong image. */
+	if (semihost_cmdline(cmdline, sizeof(cmdline)) != 0) {
+		port_log(PORT_LOG_ERR, "semihosting command line missing or over %u bytes",
+			 (unsigned)sizeof(cmdline) - 1);
+		return -1;
+	}
 	const char *p = cmdline;
 	bool first = true;
 	while (*p) {
