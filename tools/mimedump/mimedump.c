@@ -236,12 +236,16 @@ int main(int argc, char **argv)
 		perror(argv[i]);
 		return 1;
 	}
-	for (;;) {
-		unsigned char *m2 = realloc(msg, msg_len + 65536u);
-		if (!m2)
-			return 1;
-		msg = m2;
-		got = fread(msg + msg_len, 1, 65536, f);
+	for (size_t cap_msg = 0;;) {
+		if (msg_len == cap_msg) {
+			unsigned char *m2;
+			cap_msg = cap_msg ? cap_msg * 2 : 65536;
+			m2 = realloc(msg, cap_msg);
+			if (!m2)
+				return 1;
+			msg = m2;
+		}
+		got = fread(msg + msg_len, 1, cap_msg - msg_len, f);
 		msg_len += (uint32_t)got;
 		if (got == 0)
 			break;
