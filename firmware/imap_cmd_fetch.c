@@ -420,19 +420,38 @@ static void sep(struct imap_session *s)
 	s->u.fetch.sep = true;
 }
 
-/* Echo the section with keywords upper-cased (names as the client gave them). */
+/* Echo the section: part numbers and keywords upper-cased, header names as
+ * the client wrote them, each an atom or (if it is not one) a quoted string
+ * or literal; never a LITERAL+ "{n+}" the client may have used. */
 static void out_section(struct imap_session *s, const struct imap_fetch_item *it)
 {
 	const char *t = s->cmd + it->sect_off;
-	int depth = 0;
+	size_t i = 0, n = it->sect_len;
 	imap_out_raw(s, "[", 1);
-	for (size_t i = 0; i < it->sect_len; i++) {
-		char c = t[i];
-		if (c == '(')
-			depth++;
-		if (depth == 0 && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
+	for (; i < n && t[i] != '('; i++) {
+		char c = t[i] >= 'a' && t[i] <= 'z' ? (char)(t[i] - 32) : t[i];
 		imap_out_raw(s, &c, 1);
+	}
+	if (i < n) {
+		i++;
+		imap_out_raw(s, "(", 1);
+		for (bool first = true; i < n && t[i] != ')'; first = false) {
+			struct mime_hdr_name nm;
+			if (!hdr_name(t, n, &i, &nm))
+				break;   /* validated at parse time: cannot happen */
+			if (!first)
+				imap_out_raw(s, " ", 1);
+			bool atom = nm.len > 0;
+			for (size_t k = 0; k < nm.len; k++)
+				atom = atom && atom_char(nm.s[k]);
+			if (atom)
+				imap_out_raw(s, nm.s, nm.len);
+			else
+				imap_out_string(s, nm.s, nm.len);
+			if (i < n && t[i] == ' ')
+				i++;
+		}
+		imap_out_raw(s, ")", 1);
 	}
 	imap_out_raw(s, "]", 1);
 }
@@ -633,7 +652,7 @@ static int section_count(struct imap_session *s, const struct imap_fetch_item *i
 static int section_head(struct imap_session *s, const struct imap_fetch_item *it)
 {
 	struct imap_fetch_state *e = &s->u.fetch;
-	if (!room(s, it->sect_len + 80u))
+	if (!room(s, 2u * it->sect_len + 80u))   /* names re-quoted may grow */
 		return IMAP_MORE;
 	sep(s);
 	out_item_name(s, it);
