@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define BOARD_PATH_MAX 128
+#define BOARD_PATH_MAX 192
 #define BOARD_HOSTNAME_MAX 63
 
 struct board_config {
