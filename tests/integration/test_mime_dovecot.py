@@ -215,6 +215,10 @@ class Client:
             untagged.append(r)
 
 
+LITERAL = re.compile(rb"\{(\d+)\}\r\n")
+ATOM = re.compile(rb"[^ ()\[\]]+(\[[^\]]*\])?(<\d+>)?")
+
+
 def skip_value(b, i):
     """End index of the IMAP value starting at b[i]."""
     c = b[i:i + 1]
@@ -232,10 +236,9 @@ def skip_value(b, i):
             i += 2 if b[i:i + 1] == b"\\" else 1
         return i + 1
     if c == b"{":
-        m = re.match(rb"\{(\d+)\}\r\n", b[i:])
-        return i + m.end() + int(m.group(1))
-    m = re.match(rb"[^ ()\[\]]+(\[[^\]]*\])?(<\d+>)?", b[i:])
-    return i + m.end()
+        m = LITERAL.match(b, i)
+        return m.end() + int(m.group(1))
+    return ATOM.match(b, i).end()
 
 
 def fetch_items(resp):
@@ -262,8 +265,7 @@ def string_value(raw):
         return None
     if raw.startswith(b'"'):
         return re.sub(rb"\\(.)", rb"\1", raw[1:-1])
-    m = re.match(rb"\{(\d+)\}\r\n", raw)
-    return raw[m.end():]
+    return raw[LITERAL.match(raw).end():]
 
 
 def mimedump(tool, data, sections):
