@@ -168,7 +168,7 @@ class Fetch(unittest.TestCase):
         self.assertEqual(literal(list(it.values())[0]), b"Subject: hello\r\n\r\n")
         # a LITERAL+ name is echoed as an atom, never as "{n+}"
         u, t = self.fetch_raw(c, "FETCH 1 (BODY.PEEK[HEADER.FIELDS ({7+}\r\nSubject)])")
-        self.assertIn(b"BODY[HEADER.FIELDS (Subject)] {16}\r\nSubject: hello\r\n\r\n", u[0])
+        self.assertIn(b"BODY[HEADER.FIELDS (Subject)] {18}\r\nSubject: hello\r\n\r\n", u[0])
         it = self.one(c, "FETCH 1 (RFC822.HEADER)")
         self.assertEqual(literal(it["RFC822.HEADER"]), hdr + b"\r\n\r\n")
 
