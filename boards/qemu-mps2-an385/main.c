@@ -173,8 +173,13 @@ int main(void)
 	/* Password hashing (PBKDF2) needs the crypto library from here on. */
 	if (tls_crypto_init() != TLS_OK)
 		port_log(PORT_LOG_ERR, "crypto: start-up failed; logins will fail");
-	if (opened == 1 && board_config.provision[0] && provision() != 0)
-		return EXIT_CONFIG;
+	if (board_config.provision[0]) {
+		if (opened == 0)
+			port_log(PORT_LOG_INFO, "provision: %s ignored: only a new image is provisioned",
+				 board_config.provision);
+		else if (provision() != 0)
+			return EXIT_CONFIG;
+	}
 	uint32_t boots = count_boot();
 
 	if (net_init(board_config.ip, board_config.netmask, board_config.gw,
@@ -216,8 +221,8 @@ int main(void)
 
 	if (fingerprint[0])
 		port_log(PORT_LOG_INFO, "certificate SHA-256 fingerprint: %s", fingerprint);
-	port_log(PORT_LOG_INFO, "imapd ready on %s: imap 143 (STARTTLS)%s, boot #%lu",
-		 net_addr_str(), opt.tls_port ? ", imaps 993" : "", (unsigned long)boots);
+	port_log(PORT_LOG_INFO, "imapd ready on %s: imap 143%s, boot #%lu", net_addr_str(),
+		 opt.tls_port ? " (STARTTLS), imaps 993" : "", (unsigned long)boots);
 
 	uint32_t stack_peak = info.stack_used, stack_checked = port_now_ms();
 	for (;;) {
