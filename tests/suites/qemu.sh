@@ -4,7 +4,7 @@
 # a power cut (QEMU killed) in the middle of an APPEND. See qemu_test.py.
 # Last line: "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 fw=${FIRMWARE:-build/qemu-mps2-an385/firmware.elf}
 if [ ! -f "$fw" ] || ! command -v qemu-system-arm >/dev/null; then
 	echo "qemu: $fw or qemu-system-arm missing (make firmware BOARD=qemu-mps2-an385)"
