@@ -13,7 +13,9 @@
 # objects, since both must see the same configuration. The firmware has
 # neither.
 #
-#   make bench-tls        handshake time and arena use per session (host)
+#   make bench-tls        handshake CPU time and arena use per session (host,
+#                         in process), then connect-to-greeting time through
+#                         slirp and lwIP (tools/bench-tls/net_bench.py)
 #   make bench-tls-qemu   the same program on the board's CPU (Cortex-M3 under
 #                         QEMU, newlib semihosting): the 32-bit arena figures
 
@@ -51,8 +53,9 @@ $(MBEDTLS_LIBS_$(BOARD)): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_BOARD_
 
 .PHONY: bench-tls
 BENCH_TARGETS += bench-tls
-bench-tls: $(BUILD)/host/bench-tls
+bench-tls: $(BUILD)/host/bench-tls $(BUILD)/host/imapd
 	$(BUILD)/host/bench-tls
+	$(PYTHON) tools/bench-tls/net_bench.py $(BUILD)/host/imapd
 
 # bench-tls for the board's CPU: its own build directory, since it needs the
 # host's extra configuration (client, counters) on the board's compiler.
