@@ -15,8 +15,9 @@
  * IMAPD_SEARCH_SLOTS shared slots for the command's duration; a SEARCH that
  * finds none free waits for one, up to IMAPD_SEARCH_WAIT_MS.
  *
- * Text is compared as UTF-8: body parts in other charsets are compared as
- * their raw bytes (ASCII needles match; others may not).
+ * Text is compared as UTF-8: Latin-1 body parts (ISO-8859-1/-15,
+ * Windows-1252, read as Latin-1) are converted; parts in other charsets are
+ * compared as their raw bytes (ASCII needles match; others may not).
  */
 #include <string.h>
 
@@ -280,8 +281,28 @@ static bool header_feed(struct imap_session *s, const char *d, size_t n, size_t 
 }
 
 /* Feed decoded body bytes of the current part. */
+_Static_assert(3 * (IMAPD_MSG_CHUNK + MIME_DEC_SLACK) <= IMAPD_MSGDATA_WORK,
+	       "decoded chunk plus its UTF-8 expansion fit the work buffer");
+
+/* Latin-1 bytes to UTF-8 (every byte >= 0x80 becomes two); out holds 2n. */
+static size_t latin1_to_utf8(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = (char)(0xc0 | (c >> 6));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	return o;
+}
+
 static void body_feed(struct imap_session *s, const char *d, size_t n, bool raw)
 {
+	struct imap_search_state *q = &s->u.search;
 	const struct imap_search *prog = &slot_of(s)->prog;
 	uint32_t mask = keys_where(prog, IMAP_SEARCH_IN_BODY) | keys_where(prog, IMAP_SEARCH_IN_TEXT);
 	if (raw) {
@@ -291,7 +312,44 @@ static void body_feed(struct imap_session *s, const char *d, size_t n, bool raw)
 	char *out = imap_msgdata_work();
 	size_t got = d ? mime_dec_feed(&slot_of(s)->dec, d, n, out)
 		       : mime_dec_finish(&slot_of(s)->dec, out);
+	if (q->latin1) {
+		/* compare as UTF-8, like the needle: decoded output is at most
+		 * IMAPD_MSG_CHUNK + MIME_DEC_SLACK, twice that fits after it */
+		char *wide = out + IMAPD_MSG_CHUNK + MIME_DEC_SLACK;
+		feed_keys(s, mask, wide, latin1_to_utf8(out, got, wide));
+		return;
+	}
 	feed_keys(s, mask, out, got);
+}
+
+/* Is the part's charset one whose bytes are Latin-1 code points? */
+static bool part_latin1(const struct mime_view *v, const struct mime_part *p)
+{
+	static const char *const names[] = { "iso-8859-1", "iso-8859-15", "latin1", "windows-1252",
+					     "cp1252" };
+	char ct[256];
+	uint32_t len;
+	if (mime_field_get(v, p, MIME_F_CTYPE, ct, sizeof(ct) - 1, &len) != 1)
+		return false;
+	if (len > sizeof(ct) - 1)
+		len = sizeof(ct) - 1;
+	ct[len] = '\0';
+	for (char *c = ct; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	const char *cs = strstr(ct, "charset=");
+	if (!cs)
+		return false;
+	cs += 8;
+	if (*cs == '"')
+		cs++;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t nl = strlen(names[i]);
+		if (strncmp(cs, names[i], nl) == 0 && !((cs[nl] >= 'a' && cs[nl] <= 'z') ||
+							 (cs[nl] >= '0' && cs[nl] <= '9') || cs[nl] == '-'))
+			return true;
+	}
+	return false;
 }
 
 /* The next leaf part from record q->part on; false when none is left. */
@@ -305,6 +363,7 @@ static bool next_leaf(struct imap_session *s, const struct mime_view *v)
 			continue;
 		q->pos = p.body_off;
 		q->end = p.end_off;
+		q->latin1 = part_latin1(v, &p);
 		mime_dec_init(&slot_of(s)->dec,
 			      p.enc == MIME_ENC_OTHER ? MIME_ENC_BINARY : (enum mime_enc)p.enc);
 		return true;

@@ -159,6 +159,7 @@ struct imap_search_state {
 	uint32_t pos, end, body_start;
 	uint16_t part;            /* next MIME record to look at */
 	bool in_part;
+	bool latin1;              /* the part's charset: convert to UTF-8 */
 	uint8_t hs;               /* header scanner state */
 	bool in_field, name_over, val_lead;
 	uint8_t name_len, stage_n;

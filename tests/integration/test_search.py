@@ -25,12 +25,18 @@ def lit(text):
     return "{%d+}\r\n%s" % (len(text.encode()), text)
 
 
+LATIN1 = (b"From: l@example.org\r\nSubject: latin\r\nDate: Fri, 3 Jan 2020 12:00:00 +0000\r\n"
+          b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"ISO-8859-1\"\r\n"
+          b"Content-Transfer-Encoding: 8bit\r\n\r\nGr\xfc\xdfe aus M\xfcnchen\r\n")
+
+
 class Search(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server()
         cls.srv.start()
-        msgs = [msg(i) for i in range(1, 6)] + [QP, B64, msg(8, body=b"x" * 5000 + b"\r\n")]
+        msgs = [msg(i) for i in range(1, 6)] + [QP, B64, msg(8, body=b"x" * 5000 + b"\r\n"),
+                                                 LATIN1]
         fill(cls.srv, "s", msgs)
         c = connect(cls.srv, "s")
         c.ok("STORE 1,3 +FLAGS (\\Seen)")
@@ -55,32 +61,32 @@ class Search(unittest.TestCase):
 
     def test_flags(self):
         self.assertEqual(self.search("SEEN"), [1, 3])
-        self.assertEqual(self.search("UNSEEN"), [2, 4, 5, 6, 7, 8])
+        self.assertEqual(self.search("UNSEEN"), [2, 4, 5, 6, 7, 8, 9])
         self.assertEqual(self.search("FLAGGED ANSWERED"), [2])
         self.assertEqual(self.search("DELETED"), [4])
         self.assertEqual(self.search("UNDELETED DRAFT"), [5])
         self.assertEqual(self.search("KEYWORD $Work"), [4])
         self.assertEqual(self.search("KEYWORD $Nope"), [])
-        self.assertEqual(self.search("UNKEYWORD $Work"), [1, 2, 3, 5, 6, 7, 8])
-        self.assertEqual(self.search("ALL"), list(range(1, 9)))
+        self.assertEqual(self.search("UNKEYWORD $Work"), [1, 2, 3, 5, 6, 7, 8, 9])
+        self.assertEqual(self.search("ALL"), list(range(1, 10)))
 
     def test_logic_and_sets(self):
         self.assertEqual(self.search("OR SEEN FLAGGED"), [1, 2, 3])
         self.assertEqual(self.search("NOT SEEN NOT DELETED 1:5"), [2, 5])
         self.assertEqual(self.search("(OR 1 2) (OR 2 3)"), [2])
-        self.assertEqual(self.search("2:4,7:*"), [2, 3, 4, 7, 8])
+        self.assertEqual(self.search("2:4,7:*"), [2, 3, 4, 7, 8, 9])
         self.assertEqual(self.search("UID 2:3"), [2, 3])
         self.assertEqual(self.search("SEEN", uid=True), [1, 3])
-        self.assertEqual(self.search("*"), [8])
+        self.assertEqual(self.search("*"), [9])
 
     def test_size_and_dates(self):
         self.assertEqual(self.search("LARGER 4000"), [8])
-        self.assertEqual(self.search("SMALLER 200"), [1, 2, 3, 4, 5])
+        self.assertEqual(self.search("SMALLER 200"), [1, 2, 3, 4, 5, 9])
         self.assertEqual(self.search("SENTON 1-Jan-2020"), [6])
-        self.assertEqual(self.search("SENTSINCE 2-Jan-2020"), [1, 2, 3, 4, 5, 7, 8])
+        self.assertEqual(self.search("SENTSINCE 2-Jan-2020"), [1, 2, 3, 4, 5, 7, 8, 9])
         self.assertEqual(self.search("SENTON 3-Mar-2020"), [1, 2, 3, 4, 5, 8])
         self.assertEqual(self.search("SENTBEFORE 2-Jan-2020"), [6])
-        self.assertEqual(self.search("SINCE 1-Jan-2000"), list(range(1, 9)))
+        self.assertEqual(self.search("SINCE 1-Jan-2000"), list(range(1, 10)))
         self.assertEqual(self.search("BEFORE 1-Jan-2000"), [])
 
     def test_header_text(self):
@@ -97,10 +103,11 @@ class Search(unittest.TestCase):
         self.assertEqual(self.search("BODY langweilig"), [6])      # QP soft break
         self.assertEqual(self.search("CHARSET UTF-8 BODY " + lit("straße")), [6])
         self.assertEqual(self.search("BODY hidden-word-xyzzy"), [7])  # inside base64
+        self.assertEqual(self.search("CHARSET UTF-8 BODY " + lit("MÜNCHEN")), [9])  # Latin-1
         self.assertEqual(self.search("BODY Subject"), [])           # not the header
         self.assertEqual(self.search("TEXT \"Subject: message 4\""), [4])
         self.assertEqual(self.search("TEXT xyzzy"), [7])
-        self.assertEqual(self.search("NOT BODY body"), [6, 7, 8])
+        self.assertEqual(self.search("NOT BODY body"), [6, 7, 8, 9])
 
     def test_esearch(self):
         u, _ = self.c.ok("SEARCH RETURN (MIN MAX COUNT ALL) UNSEEN")
@@ -108,9 +115,9 @@ class Search(unittest.TestCase):
         r = u[0]
         self.assertTrue(r.startswith('* ESEARCH (TAG "'), r)
         self.assertIn(" MIN 2", r)
-        self.assertIn(" MAX 8", r)
-        self.assertIn(" COUNT 6", r)
-        self.assertIn(" ALL 2,4:8", r)
+        self.assertIn(" MAX 9", r)
+        self.assertIn(" COUNT 7", r)
+        self.assertIn(" ALL 2,4:9", r)
         u, _ = self.c.ok("UID SEARCH RETURN (COUNT) DELETED")
         self.assertRegex(u[0], r'^\* ESEARCH \(TAG "[^"]+"\) UID COUNT 1$')
         u, _ = self.c.ok("SEARCH RETURN () SEEN")
