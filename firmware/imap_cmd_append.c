@@ -95,6 +95,8 @@ static int tail_bad(struct imap_session *s)
 
 static int skip_rest(struct imap_session *s, const char *d, uint32_t len)
 {
+	if (!d)   /* connection lost */
+		return 0;
 	const char *lf = memchr(d, '\n', len);
 	if (!lf)
 		return (int)len;
