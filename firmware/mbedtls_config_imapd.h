@@ -86,7 +86,6 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE   /* required by the TLS 1.3 code */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_SERVER_NAME_INDICATION  /* accept clients that send SNI */
 /* Only the six suites we serve: also keeps the suite table out of flash. */
 #define MBEDTLS_SSL_CIPHERSUITES                                \
 	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                      \
