@@ -11,8 +11,8 @@
  * sync sends the EXPUNGEs (RFC 6851 4.3).
  *
  * COPYUID sets are kept as up to IMAPD_COPYUID_RUNS ascending runs each; a
- * copy that needs more (or a longer line than fits) is answered without
- * COPYUID, which RFC 4315 permits, rather than with a wrong one.
+ * copy that needs more (or a longer line than fits the response) is answered
+ * without COPYUID, which RFC 4315 permits, rather than with a wrong one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +26,10 @@
 #define IMAPD_COPY_EXPUNGE_SLICE 32   /* MOVE: source expunges per slice */
 #endif
 #define NAME_CAP (STORE_NAME_MAX * 4 + 1)
-#define UIDSET_TEXT_MAX 200   /* per set, so the tagged line fits its 256 bytes */
+/* Both sets together: COPY's go in the tagged line (256 bytes with a tag of
+ * up to 64), MOVE's in an untagged line (imap_printf: 512). */
+#define COPYUID_TEXT_COPY 140
+#define COPYUID_TEXT_MOVE 400
 
 enum { PH_COPY, PH_EXPUNGE, PH_UNDO };
 
@@ -153,8 +156,10 @@ static int fix_keywords(struct imap_session *s, uint32_t src_flags, uint32_t new
 static int copy_finish(struct imap_session *s)
 {
 	struct imap_copy_state *c = &s->u.copy;
-	char src[UIDSET_TEXT_MAX], dst[UIDSET_TEXT_MAX];
-	bool uidplus = run_text(&c->src, src, sizeof(src)) && run_text(&c->dst_uids, dst, sizeof(dst));
+	char src[COPYUID_TEXT_MOVE], dst[COPYUID_TEXT_MOVE];
+	size_t cap = c->move ? COPYUID_TEXT_MOVE : COPYUID_TEXT_COPY;
+	bool uidplus = run_text(&c->src, src, cap) &&
+		       run_text(&c->dst_uids, dst, cap - strlen(src));
 	const char *what = c->move ? "MOVE" : "COPY";
 	if (!uidplus) {
 		imap_tagged(s, "OK", "%s completed", what);

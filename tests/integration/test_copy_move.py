@@ -59,6 +59,19 @@ class CopyMove(unittest.TestCase):
         self.assertEqual(m.group(1), "1,3,5:6")
         self.assertEqual(m.group(2), "1:4")
 
+    def test_copyuid_long_sets(self):
+        c = self.box("c4", 40, dst="c4dst")
+        odd = ",".join(str(i) for i in range(1, 20, 2))          # 10 runs: fits
+        _, t = c.ok("UID COPY %s c4dst" % odd)
+        m = re.search(r"\[COPYUID \d+ (\S+) (\S+)\]", t)
+        self.assertEqual((m.group(1), m.group(2)), (odd, "1:10"))
+        many = ",".join(str(i) for i in range(1, 40, 2))         # 20 runs: too many
+        _, t = c.ok("UID COPY %s c4dst" % many)
+        self.assertNotIn("COPYUID", t)   # none rather than a wrong or cut one
+        self.assertTrue(t.endswith("COPY completed"), t)
+        u, _ = c.ok("STATUS c4dst (MESSAGES)")
+        self.assertIn("MESSAGES 30", u[0])
+
     def test_trycreate(self):
         c = self.box("c3", 1)
         _, t = c.cmd("COPY 1 nosuchbox")
