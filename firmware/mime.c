@@ -254,7 +254,6 @@ static void part_open(struct mime_parser *p, uint32_t off, uint8_t kind)
 	p->st = ST_HEADER;
 	p->hst = H_BOL;
 	p->field = -1;
-	p->in_val = false;
 	p->seen = 0;
 	p->mv_seen = false;
 	p->nent = 0;
@@ -262,6 +261,7 @@ static void part_open(struct mime_parser *p, uint32_t off, uint8_t kind)
 	p->ct_seen = false;
 	p->cte_seen = false;
 	p->cte_n = 0;
+	p->cte_done = false;
 	ct_reset(&p->ct);
 }
 
@@ -286,6 +286,22 @@ static void field_begin(struct mime_parser *p, int f)
 	}
 	p->blob[p->len] = (uint8_t)f;
 	p->len += 3;
+}
+
+/* Collect the first token of Content-Transfer-Encoding (comments and
+ * anything after it do not count). */
+static void cte_byte(struct mime_parser *p, char c)
+{
+	if (p->cte_done)
+		return;
+	if (is_wsp(c) || c == '(' || c == ';') {
+		p->cte_done = p->cte_n > 0;
+		return;
+	}
+	if (p->cte_n < sizeof(p->cte))
+		p->cte[p->cte_n++] = lower(c);
+	else
+		p->cte_n = sizeof(p->cte) + 1;   /* too long for any known name */
 }
 
 static void field_store(struct mime_parser *p, const struct mime_open *o, char c)
@@ -323,8 +339,8 @@ static void field_byte(struct mime_parser *p, char c)
 	}
 	if (p->field == MIME_F_CTYPE)
 		ct_feed(&p->ct, c);
-	else if (p->field == MIME_F_CTE && p->cte_n < sizeof(p->cte))
-		p->cte[p->cte_n++] = lower(c);
+	else if (p->field == MIME_F_CTE)
+		cte_byte(p, c);
 	field_store(p, o, c);
 }
 
@@ -378,8 +394,8 @@ static enum mime_enc cte_decide(const struct mime_parser *p)
 
 	if (!p->cte_seen)
 		return MIME_ENC_7BIT;
-	while (n && is_wsp(p->cte[n - 1]))
-		n--;
+	if (n > sizeof(p->cte))
+		return MIME_ENC_OTHER;
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (eq_ci(p->cte, n, names[i]))
 			return (enum mime_enc)i;
@@ -537,7 +553,6 @@ static void boundary_line(struct mime_parser *p, int i, bool close)
 		p->st = ST_BODY;
 		return;
 	}
-	p->open[mp].nchild++;
 	part_open(p, p->off + 1,
 		  p->open[mp].digest ? MIME_K_DIGEST : 0);
 }

@@ -21,7 +21,6 @@ struct mime_open {
 	uint16_t rec;              /* blob offset of the record, 0 if not stored */
 	uint16_t index;
 	uint8_t kind;
-	uint8_t nchild;            /* children seen (multipart) */
 	bool digest;               /* multipart/digest: children default to message/rfc822 */
 	uint32_t lines0;           /* LF count at body start */
 };
@@ -29,7 +28,9 @@ struct mime_open {
 /* Streaming Content-Type scanner: type, subtype, boundary parameter. */
 struct mime_ct_scan {
 	uint8_t st, cdepth, tn, sn, pn;
-	bool bq, bover, isb;
+	bool bq;                   /* a boundary parameter was seen (the first counts) */
+	bool bover;                /* ... and it was longer than MIME_BOUNDARY_MAX */
+	bool isb;                  /* the parameter being read is that boundary */
 	uint8_t bn;
 	char type[MIME_TOKEN_MAX], sub[MIME_TOKEN_MAX], pname[MIME_TOKEN_MAX];
 	char bnd[MIME_BOUNDARY_MAX];
@@ -58,7 +59,6 @@ struct mime_parser {
 	uint8_t name_n;
 	int8_t field;              /* enum mime_field being stored, -1 none */
 	bool name_over;
-	bool in_val;
 	uint16_t fpos;             /* blob offset of the field entry being written */
 	uint32_t val_off, val_len, val_end;
 	bool val_ref;              /* too long to copy: stored as a reference */
@@ -70,7 +70,8 @@ struct mime_parser {
 	uint32_t seen;             /* fields present in this header (first wins) */
 	bool ct_seen, cte_seen;
 	bool mv_seen;              /* MIME-Version present */
-	uint8_t cte_n;
+	uint8_t cte_n;             /* > sizeof(cte): too long */
+	bool cte_done;
 	char cte[MIME_TOKEN_MAX];
 	struct mime_ct_scan ct;
 	/* nesting */

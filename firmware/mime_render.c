@@ -265,12 +265,6 @@ static void put_human(struct out *o, struct src *s)
 
 /* ---- field access ---- */
 
-static int field(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
-		 struct mime_value *val)
-{
-	return mime_field_ref(v, p, f, val);
-}
-
 /* The last occurrence of an envelope field (Dovecot keeps the last). */
 static int field_last(const struct mime_view *v, const struct mime_part *p, enum mime_field f,
 		      struct mime_value *val)
@@ -289,7 +283,7 @@ static void put_field(struct out *o, const struct mime_view *v, const struct mim
 {
 	struct mime_value val;
 	struct src s;
-	int r = f >= MIME_F_DATE ? field_last(v, p, f, &val) : field(v, p, f, &val);
+	int r = f >= MIME_F_DATE ? field_last(v, p, f, &val) : mime_field_ref(v, p, f, &val);
 
 	if (r < 0) {
 		o->err = r;
@@ -597,16 +591,17 @@ static void put_params(struct out *o, struct src *s, struct mime_work *w, bool a
 	emits(o, any ? ")" : "NIL");
 }
 
-/* Content-Type: writes type SP subtype SP params (body-type-basic start),
- * or for multiparts (subtype_only) just the subtype; with params_too false
- * the parameters are skipped. */
+/* Content-Type: type SP subtype SP params (the start of body-type-basic),
+ * or for multiparts (subtype_only) the subtype [SP params]; params false
+ * leaves the parameters out (BODY of a multipart). Absent: text/plain, or
+ * message/rfc822 in a multipart/digest. */
 static void put_ctype(struct out *o, const struct mime_view *v, const struct mime_part *p,
 		      bool subtype_only, bool params)
 {
 	struct mime_work *w = v->work;
 	struct mime_value val;
 	struct src s;
-	int r = field(v, p, MIME_F_CTYPE, &val);
+	int r = mime_field_ref(v, p, MIME_F_CTYPE, &val);
 	bool text;
 
 	if (r < 0) {
@@ -657,7 +652,7 @@ static void put_disposition(struct out *o, const struct mime_view *v, const stru
 	struct mime_work *w = v->work;
 	struct mime_value val;
 	struct src s;
-	int r = field(v, p, MIME_F_CDISP, &val);
+	int r = mime_field_ref(v, p, MIME_F_CDISP, &val);
 
 	if (r < 0) {
 		o->err = r;
@@ -687,7 +682,7 @@ static void put_language(struct out *o, const struct mime_view *v, const struct 
 	struct mime_value val;
 	struct src s;
 	bool any = false;
-	int r = field(v, p, MIME_F_CLANG, &val);
+	int r = mime_field_ref(v, p, MIME_F_CLANG, &val);
 
 	if (r < 0) {
 		o->err = r;
@@ -720,7 +715,7 @@ static void put_encoding(struct out *o, const struct mime_view *v, const struct 
 	struct mime_work *w = v->work;
 	struct mime_value val;
 	struct src s;
-	int r = field(v, p, MIME_F_CTE, &val);
+	int r = mime_field_ref(v, p, MIME_F_CTE, &val);
 
 	if (r < 0) {
 		o->err = r;
