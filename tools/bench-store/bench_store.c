@@ -134,9 +134,9 @@ int main(void)
 	}
 	t1 = now_s();
 
-	/* churn at that level: two turns of the log */
+	/* churn at that level: four turns of the log (wear settles) */
 	prog0 = fs.prog_bytes;
-	while (accepted < 2u * (uint64_t)sectors * SECTOR) {
+	while (accepted < 4u * (uint64_t)sectors * SECTOR) {
 		uint32_t uid, victim;
 		uint64_t ms;
 
