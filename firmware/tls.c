@@ -59,9 +59,9 @@
 
 /* Intermediate certificates a user may install after the server's own. */
 #define TLS_CHAIN_MAX 2
-/* Handshake steps per slice: bounds the time one call spends in the
- * handshake (each step is at most one public-key operation). */
-#define TLS_SLICE_STEPS 4
+/* Handshake steps per slice: one, so that other sessions run between steps;
+ * the longest step is a public-key operation or two (key share, signature). */
+#define TLS_SLICE_STEPS 1
 /* A client stalling mid-handshake would hold one of the few TLS contexts. */
 #ifndef TLS_HANDSHAKE_TIMEOUT_MS
 #define TLS_HANDSHAKE_TIMEOUT_MS 30000u
