@@ -89,8 +89,9 @@ bool tls_conn_pending(const struct tls_conn *c);
 /* The connection is gone: return the TLS context to the pool. Idempotent. */
 void tls_conn_release(struct tls_conn *c);
 
-/* Arena use, for logs and the benchmark. Peaks are measured only in builds
- * with IMAPD_TLS_MEASURE (0 otherwise). */
+/* TLS counters, for logs and the benchmark. arena_used and session_peak
+ * come from the arena's counters, kept only in builds with IMAPD_TLS_MEASURE
+ * (0 otherwise). */
 struct tls_stats {
 	size_t arena_size;
 	size_t arena_used;           /* bytes incl. block headers, now */
