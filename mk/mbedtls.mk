@@ -43,11 +43,16 @@ $(MBEDTLS_BOARD_DIR)/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG_DEP) | pkg
 	@mkdir -p $(@D)
 	$(FW_CC) -std=c11 -w $(FW_ARCH) $(FW_OPT) -Ifirmware $(MBEDTLS_CFLAGS) -c $< -o $@
 
+MBEDTLS_CHECK = @test -n "$^" || { echo "make: no Mbed TLS sources in \
+	$(MBEDTLS_DIR)/library (set MBEDTLS_DIR= to a 3.6 tree, or make deps)" >&2; exit 1; }
+
 $(MBEDTLS_LIBS_host): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_HOST_DIR)/%.o,$(MBEDTLS_SRCS))
+	$(MBEDTLS_CHECK)
 	@rm -f $@
 	ar qcs $@ $^
 
 $(MBEDTLS_LIBS_$(BOARD)): $(patsubst $(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_BOARD_DIR)/%.o,$(MBEDTLS_SRCS))
+	$(MBEDTLS_CHECK)
 	@rm -f $@
 	$(FW_AR) qcs $@ $^
 
@@ -73,6 +78,7 @@ $(BTQ_DIR)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG_DEP) | pkgs-
 	$(BTQ_CC) $(BTQ_FLAGS) -w -c $< -o $@
 
 $(BTQ_DIR)/libmbedtls.a: $(BTQ_MBEDTLS_OBJS)
+	$(MBEDTLS_CHECK)
 	@rm -f $@
 	arm-none-eabi-ar qcs $@ $^
 
