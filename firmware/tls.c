@@ -147,7 +147,7 @@ const char *tls_strerror(int err)
 	case TLS_OK: return "ok";
 	case TLS_ERR_CRYPTO: return "crypto start-up or entropy failed";
 	case TLS_ERR_STORE: return "store read or write failed";
-	case TLS_ERR_CERT: return "certificate is not a PEM or DER X.509 certificate";
+	case TLS_ERR_CERT: return "certificate is not PEM/DER X.509 with ECDSA signatures";
 	case TLS_ERR_KEY: return "key is not an unencrypted PEM or DER private key";
 	case TLS_ERR_KEYTYPE: return "key is not ECDSA P-256";
 	case TLS_ERR_MISMATCH: return "certificate does not match the key";

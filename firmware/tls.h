@@ -39,7 +39,8 @@ enum tls_err {
 	TLS_OK = 0,
 	TLS_ERR_CRYPTO = -1,      /* Mbed TLS/PSA start-up or entropy failed */
 	TLS_ERR_STORE = -2,       /* the store refused a read or write */
-	TLS_ERR_CERT = -3,        /* certificate not PEM/DER X.509, or chain too long */
+	TLS_ERR_CERT = -3,        /* not PEM/DER X.509, or signed with an algorithm
+				     this build lacks (only ECDSA is built in) */
 	TLS_ERR_KEY = -4,         /* key not an unencrypted PEM/DER private key */
 	TLS_ERR_KEYTYPE = -5,     /* key is not ECDSA P-256 (the only kind built in) */
 	TLS_ERR_MISMATCH = -6,    /* the certificate is not for this key */
