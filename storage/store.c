@@ -1338,6 +1338,16 @@ static struct store_append *slot_alloc(struct store *s)
 	return NULL;
 }
 
+/* Appends and copies in progress: each will need an index slot. */
+static uint32_t active_appends(const struct store *s)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < STORE_MAX_APPENDS; i++)
+		n += s->app[i].state != 0;
+	return n;
+}
+
 static bool slot_valid(const struct store *s, const struct store_append *a)
 {
 	return a >= s->app && a < s->app + STORE_MAX_APPENDS + 1 && a->state;
@@ -1349,6 +1359,8 @@ int msg_open(struct store *s, struct store_append *a, int mb, uint32_t size)
 	uint8_t b[STORE_PROG_MAX];
 	int e;
 
+	if (!log_fits(s, s->head, msg_len(s, size)))
+		return STORE_NOSPACE;
 	memset(a, 0, sizeof(*a));
 	a->mb = (uint8_t)mb;
 	a->uidvalidity = s->mbox[mb].uidvalidity;
@@ -1498,7 +1510,10 @@ int msg_finish(struct store *s, struct store_append *a, const void *meta, uint32
 	put32(b + 36, mlen ? lo_phys(s, mlo) : 0);
 	put32(b + 40, mlen);
 	put32(b + 44, mcrc);
-	put32(b + 48, crc32_update(0, b, 48));
+	/* Binds the block to this record: a stale block left in a sector that
+	 * an interrupted erase did not clear cannot pass for ours. */
+	put32(b + 48, lo_lsn(s, a->lo));
+	put32(b + 52, crc32_update(0, b, 52));
 	e = log_write(s, a->wlo, b, s->commit_len, rs, re);
 	if (e)
 		return e;
@@ -1520,7 +1535,7 @@ int store_append_begin(struct store *s, store_mbox_t mb, uint32_t size, int64_t 
 		return STORE_NOSPACE;
 	if (!(a = slot_alloc(s)))
 		return STORE_BUSY;
-	if (s->entries >= STORE_MAX_MESSAGES)
+	if (s->entries + active_appends(s) >= STORE_MAX_MESSAGES)
 		return STORE_LIMIT;
 	if ((e = next_modseq(s, &ms)) != 0)
 		return e;

@@ -188,7 +188,9 @@ static bool gc_move_start(struct store *s, const struct rec *r)
 {
 	struct store_append *a = &s->app[STORE_MAX_APPENDS];
 
-	if (log_free(s) < r->len + (uint64_t)meta_len(s, r->meta_len) || msg_open(s, a, r->slot, r->size))
+	/* room for the copy, leaving what open appends were promised */
+	if (log_free(s) < r->len + (uint64_t)meta_len(s, r->meta_len) + s->pending_meta ||
+	    msg_open(s, a, r->slot, r->size))
 		return false;
 	a->date = r->date;
 	a->tz = r->tz;
@@ -203,7 +205,7 @@ static bool gc_advance_tail(struct store *s)
 {
 	uint32_t nt = lo_lsn(s, s->gc_pos);
 
-	if (log_free(s) < small_len(s, 4))
+	if (log_free(s) < small_len(s, 4) + s->pending_meta)
 		return false;
 	put32(s->scratch + SMALL_HDR, nt);
 	if (rec_put_small(s, REC_TAIL, NO_SLOT, 4, NULL) || log_sync(s))
@@ -261,7 +263,7 @@ static bool gc_walk_step(struct store *s)
 				s->gc_pos = lo_adv(s, pos, r.len);
 				return true;
 			}
-			if (log_free(s) < r.len)
+			if (log_free(s) < r.len + s->pending_meta)
 				return false;
 			if (r.type == REC_MBOX) {
 				e = mbox_write_rec(s, r.slot, NULL);

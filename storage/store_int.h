@@ -32,7 +32,7 @@ enum {
 };
 
 #define MSG_HDR_LEN 16u
-#define COMMIT_LEN 52u
+#define COMMIT_LEN 56u
 #define META_HDR_LEN 20u
 #define SMALL_HDR 4u              /* type, slot, body length (2) */
 #define FLAGS_BODY 20u
@@ -104,6 +104,7 @@ int sector_read_hdr(struct store *s, uint32_t phys, struct sector_hdr *h, unsign
 int sector_erase(struct store *s, uint32_t phys, uint32_t count);
 int flash_err(struct store *s, int ferr);                    /* map + mark broken */
 uint64_t log_free(const struct store *s);                   /* payload bytes head can still use */
+bool log_fits(const struct store *s, uint64_t lo, uint64_t len);  /* stays clear of the tail */
 uint64_t log_used(const struct store *s);
 bool mem_blank(const uint8_t *p, uint32_t n);
 

@@ -262,6 +262,8 @@ int log_write(struct store *s, uint64_t lo, const void *buf, uint32_t len, uint6
 
 	if (s->broken)
 		return STORE_IO;
+	if (!log_fits(s, lo, len))
+		return STORE_NOSPACE;   /* never overrun the tail (a space check failed) */
 	while (len) {
 		uint32_t off = lo_off(s, lo), chunk = s->ss - off;
 		int e = ensure_open(s, lo_lsn(s, lo), rs, re);
@@ -279,6 +281,11 @@ int log_write(struct store *s, uint64_t lo, const void *buf, uint32_t len, uint6
 		lo = lo_adv(s, lo, chunk);
 	}
 	return STORE_OK;
+}
+
+bool log_fits(const struct store *s, uint64_t lo, uint64_t len)
+{
+	return !len || lo_lsn(s, lo_adv(s, lo, len - 1u)) < s->tail + s->sc;
 }
 
 uint64_t log_free(const struct store *s)
@@ -350,7 +357,8 @@ int commit_read(struct store *s, uint64_t msg_lo, uint32_t size, struct rec *r)
 	r->committed = false;
 	if (log_read(s, at, b, COMMIT_LEN))
 		return STORE_IO;
-	if (b[0] != REC_COMMIT || b[1] != r->slot || get32(b + 48) != crc32_update(0, b, 48))
+	if (b[0] != REC_COMMIT || b[1] != r->slot || get32(b + 48) != lo_lsn(s, msg_lo) ||
+	    get32(b + 52) != crc32_update(0, b, 52))
 		return STORE_OK;
 	r->committed = true;
 	r->uid = get32(b + 4);
