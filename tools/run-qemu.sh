@@ -33,18 +33,19 @@ creds=$abs_image.credentials
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-provision=
 if [ ! -e "$abs_image" ]; then
 	password=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
-	umask 077
-	printf 'user %s\npassword %s\n' "$user" "$password" >"$creds"
-	printf 'user %s %s\n' "$user" "$password" >"$tmp/provision"
-	provision=",arg=provision=$tmp/provision"
+	(umask 077 && printf 'user %s\npassword %s\n' "$user" "$password" >"$creds")
 	echo "run-qemu.sh: first run: creating $image with user $user"
 fi
+# The firmware applies the provisioning file only to an image without users
+# (a new one, or one whose first boot was interrupted).
+provision=
 if [ -r "$creds" ]; then
 	user=$(sed -n 's/^user //p' "$creds")
 	password=$(sed -n 's/^password //p' "$creds")
+	(umask 077 && printf 'user %s %s\n' "$user" "$password" >"$tmp/provision")
+	provision=",arg=provision=$tmp/provision"
 else
 	password="(set when $image was created; $creds is missing)"
 fi

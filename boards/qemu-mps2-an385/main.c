@@ -47,7 +47,7 @@ static bool image_blank(const struct flash_dev *f)
 }
 
 /* Mount the store; format it only when the image is blank (first boot), never
- * over existing data. Returns 1 if formatted now, 0 if mounted, -1. */
+ * over existing data. 0 or -1. */
 static int store_open(void)
 {
 	const struct flash_geometry geo = {BOARD_FLASH_SECTOR_SIZE, BOARD_FLASH_SECTORS,
@@ -77,11 +77,20 @@ static int store_open(void)
 	}
 	port_log(PORT_LOG_INFO, "store: new image %s, %u x %u-byte sectors", board_config.image,
 		 (unsigned)BOARD_FLASH_SECTORS, (unsigned)BOARD_FLASH_SECTOR_SIZE);
-	return 1;
+	return 0;
 }
 
-/* Provisioning file: "user NAME PASSWORD" lines; '#' starts a comment. Each
- * new user gets a welcome message. */
+/* Users are the "user/<name>" configuration records (auth.h). */
+static bool has_users(void)
+{
+	char key[STORE_CFG_KEY_MAX + 1];
+	uint32_t cursor = 0;
+	return store_cfg_next(&store, "user/", &cursor, key) == 1;
+}
+
+/* Provisioning file, applied to an image without users (a new one, or one
+ * whose first boot was cut short): "user NAME PASSWORD" lines; '#' starts a
+ * comment. Each new user gets a welcome message. */
 static int provision(void)
 {
 	char text[PROVISION_MAX + 1];   /* boot only: on the stack */
@@ -165,8 +174,7 @@ int main(void)
 		return EXIT_CONFIG;
 	port_log(PORT_LOG_INFO, "imapd firmware for %s (%s)", BOARD_NAME, __DATE__);
 
-	int opened = store_open();
-	if (opened < 0)
+	if (store_open() < 0)
 		return EXIT_FLASH;
 	if (port_entropy_seed(&store) != 0)
 		port_log(PORT_LOG_ERR, "entropy: cannot renew the stored seed");
@@ -174,8 +182,8 @@ int main(void)
 	if (tls_crypto_init() != TLS_OK)
 		port_log(PORT_LOG_ERR, "crypto: start-up failed; logins will fail");
 	if (board_config.provision[0]) {
-		if (opened == 0)
-			port_log(PORT_LOG_INFO, "provision: %s ignored: only a new image is provisioned",
+		if (has_users())
+			port_log(PORT_LOG_INFO, "provision: image has users; %s not needed",
 				 board_config.provision);
 		else if (provision() != 0)
 			return EXIT_CONFIG;
