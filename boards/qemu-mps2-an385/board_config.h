@@ -4,7 +4,7 @@
  * -semihosting-config arg=...): "key=value" words, unknown keys rejected.
  *
  *   image=PATH       flash image file (created blank if missing)
- *   provision=PATH   first boot: file of "user NAME PASSWORD" lines
+ *   provision=PATH   for an image without users: "user NAME PASSWORD" lines
  *   hostname=NAME    greeting and certificate name
  *   ip=A.B.C.D/N     static address (default: DHCP)
  *   gw=A.B.C.D       static gateway
