@@ -446,9 +446,11 @@ static void start_command(struct imap_session *s)
 		return;
 	}
 	if (!(d->flags & (1u << s->state))) {
+		/* Refused in AUTH: either it needs a mailbox or it is a
+		 * not-authenticated-only command (LOGIN, STARTTLS...). */
 		imap_tagged(s, "BAD", "%s",
 			    s->state == IMAP_S_NOTAUTH ? "Not authenticated"
-			    : s->state == IMAP_S_AUTH  ? "No mailbox selected"
+			    : (d->flags & ST_SE)       ? "No mailbox selected"
 						       : "Already authenticated");
 		s->phase = IMAP_PH_FINISH;
 		return;
