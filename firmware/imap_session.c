@@ -706,7 +706,8 @@ bool imap_session_pending(const struct imap_session *s)
 
 void imap_session_run(struct imap_session *s)
 {
-	if (!s->in_use || !s->t)
+	/* After close() the transport is not ours to touch (transport.h) */
+	if (!s->in_use || !s->t || s->rd == RD_CLOSED)
 		return;
 	s->wake = false;
 	int budget;
