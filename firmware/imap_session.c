@@ -576,8 +576,8 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 				s->cmd_len += (uint32_t)room;
 				used += room;
 				s->toobig = true;
-				if (s->cmd_len > 40)
-					s->cmd_len = 40;   /* enough for the tag */
+				if (s->cmd_len > IMAPD_TAG_MAX + 1)
+					s->cmd_len = IMAPD_TAG_MAX + 1;   /* the tag and its SP */
 				s->line_start = s->cmd_len;
 				continue;
 			}
