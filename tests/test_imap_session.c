@@ -174,6 +174,17 @@ TEST(line_too_long)
 		CHECK_EQ_STR(fake_cmd(&c1, ""), "t1 BAD [TOOBIG] Command line or literal too long\r\n");
 		CHECK_EQ_STR(fake_cmd(&c1, "t2 NOOP\r\n"), "t2 OK NOOP completed\r\n");
 	}
+	/* the BAD carries the client's tag even when it is long */
+	static const char tag[] = "T234567890123456789012345678901234567890123456789012345678901234";
+	CHECK_EQ_INT(strlen(tag), IMAPD_TAG_MAX);
+	memset(big, 'x', sizeof big);
+	memcpy(big, tag, IMAPD_TAG_MAX);
+	memcpy(big + IMAPD_TAG_MAX, " NOOP ", 6);
+	memcpy(big + sizeof big - 2, "\r\n", 2);
+	fake_send(&c1, big, sizeof big);
+	char want[160];
+	snprintf(want, sizeof want, "%s BAD [TOOBIG] Command line or literal too long\r\n", tag);
+	CHECK_EQ_STR(fake_cmd(&c1, ""), want);
 	/* a long line under the limit borrows a big buffer and works */
 	memset(big, ' ', 3000);
 	memcpy(big, "t3 LOGIN alice", 14);
