@@ -24,6 +24,19 @@
 #   BENCH_TARGETS              extra targets `make bench` runs
 #   RUN                        the target `make run` runs (default run-host)
 #   CLEAN_DIRS                 extra directories `make clean` removes
+# Recipes may print one short line with $(msg) TAG "what" and hide the
+# command with $(Q) (shown with V=1).
+
+# Parallel by default (JOBS=1 for a serial build); V=1 shows every command.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(JOBS)
+ifeq ($(V),1)
+Q :=
+msg = @:
+else
+Q := @
+msg = @printf '  %-6s %s\n'
+endif
 
 BOARD ?= qemu-mps2-an385
 BUILD := build

@@ -59,37 +59,43 @@ $(1)_LINK = $(CC_$(1)) $(LD_$(1)) -o $$@ $$(filter %.o,$$^) -Wl,--start-group \
 
 $(BUILD)/$(1)/obj/%.o: %.c | $(PKGS_TARGET_$(1))
 	@mkdir -p $$(@D)
-	$(CC_$(1)) $$($(1)_CFLAGS) $$(if $$(filter $(POSIX_DIRS),$$<),$(POSIX_CFLAGS) $$(SLIRP_CFLAGS)) -c $$< -o $$@
+	$(msg) CC "$(1): $$<"
+	$(Q)$(CC_$(1)) $$($(1)_CFLAGS) $$(if $$(filter $(POSIX_DIRS),$$<),$(POSIX_CFLAGS) $$(SLIRP_CFLAGS)) -c $$< -o $$@
 
 # Third-party code: our options, its own warnings are not ours to fix.
 $(BUILD)/$(1)/lwip/%.o: $(LWIPDIR)/%.c | $(PKGS_TARGET_$(1))
 	@mkdir -p $$(@D)
-	$(CC_$(1)) -std=c11 -w $(OPT_$(1)) -MMD -MP $(INCLUDES) -Iport/posix $(LWIP_INCLUDES) -c $$< -o $$@
+	$(msg) CC "$(1): $$<"
+	$(Q)$(CC_$(1)) -std=c11 -w $(OPT_$(1)) -MMD -MP $(INCLUDES) -Iport/posix $(LWIP_INCLUDES) -c $$< -o $$@
 
 $(BUILD)/$(1)/liblwip.a: $$($(1)_LWIP_OBJS)
-	@rm -f $$@
-	ar qcs $$@ $$^
+	$(msg) AR $$@
+	$(Q)rm -f $$@ && ar qcs $$@ $$^
 
 $(BUILD)/$(1)/libimapd.a: $$($(1)_LIB_OBJS)
-	@rm -f $$@
-	ar qcs $$@ $$^
+	$(msg) AR $$@
+	$(Q)rm -f $$@ && ar qcs $$@ $$^
 
 $(1)_LINK_DEPS := $(BUILD)/$(1)/libimapd.a $(BUILD)/$(1)/liblwip.a $$($(1)_MBEDTLS)
 
 $(BUILD)/$(1)/imapd: $(BUILD)/$(1)/obj/port/posix/main.o $$($(1)_LINK_DEPS)
-	$$($(1)_LINK)
+	$(msg) LD $$@
+	$(Q)$$($(1)_LINK)
 
 $(foreach t,$(HOST_TOOLS),
 $(BUILD)/$(1)/$(t): $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(wildcard tools/$(t)/*.c)) $$($(1)_LINK_DEPS)
-	$$($(1)_LINK)
+	$(msg) LD $$@
+	$(Q)$$($(1)_LINK)
 )
 
 $(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/obj/tests/%.o $$($(1)_LINK_DEPS)
 	@mkdir -p $$(@D)
-	$$($(1)_LINK)
+	$(msg) LD $$@
+	$(Q)$$($(1)_LINK)
 
 $(BUILD)/$(1)/fuzz_%: $(BUILD)/$(1)/obj/tests/fuzz/fuzz_%.o $$($(1)_LINK_DEPS)
-	$$($(1)_LINK)
+	$(msg) LD $$@
+	$(Q)$$($(1)_LINK)
 
 -include $(shell find $(BUILD)/$(1) -name '*.d' 2>/dev/null)
 endef
