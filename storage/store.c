@@ -179,6 +179,11 @@ int space_check(struct store *s, uint64_t need, uint32_t region, int cls)
 {
 	uint64_t pl = log_payload(s), free = log_free(s);
 	uint64_t big = region > s->max_region ? region : s->max_region;
+
+	/* A move in progress already holds its room, and gives back as much
+	 * when the old copy is erased: that part of the reserve is in use. */
+	if (s->gc_state == GC_MOVE)
+		big = big > s->app[STORE_MAX_APPENDS].len ? big - s->app[STORE_MAX_APPENDS].len : 0;
 	uint64_t required = need + big + 2u * pl + s->pending_meta + (cls == SPACE_USER ? pl : 0);
 
 	if (s->broken)

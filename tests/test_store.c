@@ -49,7 +49,7 @@ static void fill(uint8_t *b, uint32_t n, uint32_t seed)
 static int append(store_mbox_t mb, uint32_t n, uint32_t seed, uint32_t chunk, uint32_t flags,
 		  uint32_t *uid)
 {
-	static uint8_t buf[300000];
+	static uint8_t buf[700000];
 	struct store_append *a;
 	char meta[40];
 	int e;
@@ -74,7 +74,7 @@ static int append(store_mbox_t mb, uint32_t n, uint32_t seed, uint32_t chunk, ui
 
 static bool same(store_mbox_t mb, uint32_t idx, uint32_t n, uint32_t seed)
 {
-	static uint8_t want[300000], got[300000];
+	static uint8_t want[700000], got[700000];
 	char meta[40], m[40];
 	struct store_msg_stat ms;
 	uint32_t off = 0;
@@ -606,6 +606,132 @@ TEST(second_store_same_flash)
 	CHECK(STORE_SIZEOF > STORE_MAX_MESSAGES * 16);
 }
 
+/* A message far bigger than any buffer streams in and reads back by offset;
+ * the collector moves it (in slices) while it is being read and flagged. */
+TEST(big_message_and_moves)
+{
+	store_mbox_t a;
+	uint32_t big, small, seed = 77, size = 600000;
+	struct store_append *ap;
+	static uint8_t all[600000];
+	uint8_t chunk[3000], got[64];
+	uint64_t ms;
+	int polls = 0;
+
+	fresh(4096, 512, 16);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_append_begin(&st, a, size, 1700000000 + seed, 60, 0, &ap), STORE_OK);
+	for (uint32_t off = 0; off < size;) {
+		uint32_t c = size - off < sizeof(chunk) ? size - off : (uint32_t)sizeof(chunk);
+
+		if (off == 0)
+			fill(all, size, seed);
+		memcpy(chunk, all + off, c);
+		CHECK_EQ_INT(store_append_write(&st, ap, chunk, c), (int)c);
+		off += c;
+	}
+	CHECK_EQ_INT(store_append_commit(&st, ap, "meta-77", 7, &big), STORE_OK);
+	CHECK(same(a, 0, size, seed));
+	/* churn small messages until the collector has moved the big one */
+	for (int i = 0; i < 3000 && polls < 2; i++) {
+		uint32_t loc0 = st.ent[st.mbox[a].start].loc;
+
+		CHECK_EQ_INT(append(a, 20000, 1000u + (uint32_t)i, 4096, 0, &small), STORE_OK);
+		CHECK_EQ_INT(store_msg_expunge(&st, a, small), STORE_OK);
+		store_mbox_purge(&st, a, UINT64_MAX);
+		if (i % 7 == 0)
+			CHECK_EQ_INT(store_msg_set_flags(&st, a, big, (uint32_t)i & STORE_F_SYSTEM_MASK, &ms),
+				     STORE_OK);
+		for (int p = 0; p < 8 && store_poll(&st); p++) {
+			/* reads stay right in the middle of a move */
+			CHECK_EQ_INT(store_msg_read(&st, a, 0, 555555, got, 64), 64);
+			CHECK_EQ_MEM(got, all + 555555, 64);
+		}
+		if (st.ent[st.mbox[a].start].loc != loc0)
+			polls++;
+	}
+	CHECK(polls >= 2);
+	CHECK(same(a, 0, size, seed));
+	{
+		struct store_msg m;
+		uint32_t f;
+
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		f = m.flags;
+		remount();
+		CHECK(same(a, 0, size, seed));
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, f);
+	}
+	/* expunged in the middle of a move: the move is dropped, nothing comes back */
+	for (int i = 0; i < 3000 && st.gc_state != 1; i++) {
+		CHECK_EQ_INT(append(a, 20000, 5000u + (uint32_t)i, 4096, 0, &small), STORE_OK);
+		CHECK_EQ_INT(store_msg_expunge(&st, a, small), STORE_OK);
+		store_mbox_purge(&st, a, UINT64_MAX);
+		for (int p = 0; p < 8 && st.gc_state != 1 && store_poll(&st); p++)
+			;
+	}
+	CHECK_EQ_INT(st.gc_state, 1);
+	CHECK_EQ_INT(store_msg_expunge(&st, a, big), STORE_OK);
+	while (store_poll(&st))
+		;
+	store_mbox_purge(&st, a, UINT64_MAX);
+	CHECK_EQ_INT(store_msg_entries(&st, a), 0);
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, a), 0);
+}
+
+/* The index is bounded: LIMIT when it is full, tombstones count until purged. */
+TEST(index_limit)
+{
+	store_mbox_t a;
+	uint32_t uid = 0, n = 0;
+	int e;
+
+	fresh(4096, 256, 4);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	while ((e = append(a, 10, n, 10, 0, &uid)) == STORE_OK)
+		n++;
+	CHECK_EQ_INT(e, STORE_LIMIT);
+	CHECK_EQ_INT(n, STORE_MAX_MESSAGES);
+	CHECK_EQ_INT(store_msg_expunge(&st, a, 1), STORE_OK);
+	CHECK_EQ_INT(append(a, 10, 1, 10, 0, &uid), STORE_LIMIT);   /* the tombstone holds its slot */
+	store_mbox_purge(&st, a, UINT64_MAX);
+	CHECK_EQ_INT(append(a, 10, 1, 10, 0, &uid), STORE_OK);
+	CHECK_EQ_INT(uid, STORE_MAX_MESSAGES + 1);
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, a), STORE_MAX_MESSAGES);
+}
+
+/* Calls on a store that is not mounted, and bad handles, fail cleanly. */
+TEST(bad_arguments)
+{
+	struct store_mbox_info in;
+	struct store_msg m;
+	uint8_t b[4];
+	store_mbox_t a;
+	struct store_append *ap;
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_info(&st, 7, &in), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_info(&st, -1, &in), STORE_NOENT);
+	CHECK_EQ_INT(store_mbox_info(&st, 9999, &in), STORE_NOENT);
+	CHECK_EQ_INT(store_msg_get(&st, 3, 0, &m), STORE_NOENT);
+	CHECK_EQ_INT(store_msg_entries(&st, 3), 0);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_INVAL);
+	CHECK_EQ_INT(store_msg_read(&st, a, 5, 0, b, 4), STORE_INVAL);
+	CHECK_EQ_INT(store_append_begin(&st, 40, 1, 0, 0, 0, &ap), STORE_NOENT);
+	CHECK_EQ_INT(store_append_write(&st, (struct store_append *)(void *)&st.app[STORE_MAX_APPENDS], b, 1),
+		     STORE_INVAL);
+	store_unmount(&st);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "X", 0, &a), STORE_INVAL);
+	CHECK_EQ_INT(store_mbox_find(&st, "ann", "INBOX", &a), STORE_INVAL);
+	CHECK_EQ_INT(store_mbox_next(&st, NULL, -1), -1);
+	CHECK(!store_poll(&st));
+	CHECK_EQ_INT(store_cfg_get(&st, "k", b, 4), STORE_INVAL);
+}
+
 int main(void)
 {
 	RUN(format_mount_empty);
@@ -620,5 +746,8 @@ int main(void)
 	RUN(fsck_detects_corruption);
 	RUN(fsck_per_sector);
 	RUN(second_store_same_flash);
+	RUN(big_message_and_moves);
+	RUN(index_limit);
+	RUN(bad_arguments);
 	return UNIT_DONE();
 }
