@@ -79,6 +79,7 @@ struct tls_session {
 	struct tls_conn *owner;      /* NULL: free */
 	uint32_t start_ms;
 	bool step_ready;             /* the last step wants no I/O: run another */
+	bool rx_got;                 /* the BIO delivered bytes during this call */
 #if defined(MBEDTLS_MEMORY_DEBUG)
 	size_t used_before, blocks_before;
 #endif
@@ -557,6 +558,8 @@ static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct tls_conn *c = ctx;
 	size_t n = c->plain->ops->read(c->plain, buf, len);
+	if (n)
+		c->ses->rx_got = true;
 	return n ? (int)n : MBEDTLS_ERR_SSL_WANT_READ;
 }
 
@@ -665,7 +668,16 @@ static size_t tls_op_read(struct transport *t, void *buf, size_t len)
 		return c->plain->ops->read(c->plain, buf, len);
 	if (!tls_ready(c) || len == 0)
 		return 0;
-	int r = mbedtls_ssl_read(&c->ses->ssl, buf, len);
+	/* A record without application data (an alert, a post-handshake
+	 * message) also ends in WANT_READ; the next record may already be
+	 * queued, and no network event would come for it: try again while
+	 * bytes keep arriving. */
+	int r;
+	int tries = 4;
+	do {
+		c->ses->rx_got = false;
+		r = mbedtls_ssl_read(&c->ses->ssl, buf, len);
+	} while (r == MBEDTLS_ERR_SSL_WANT_READ && c->ses->rx_got && --tries > 0);
 	if (r > 0)
 		return (size_t)r;
 	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)

@@ -387,6 +387,29 @@ TEST(tls12_and_each_cipher)
 	}
 }
 
+TEST(record_without_data_then_data_in_one_read)
+{
+	/* A TLS 1.2 warning alert and a command arrive together: one read()
+	 * must return the command (no network event would come for it). */
+	struct client cl;
+	fake_init(&link1);
+	tls_conn_init(&conn1, &link1.t);
+	struct transport *t = tls_conn_transport(&conn1);
+	CHECK_EQ_INT(tls_conn_start(&conn1), 0);
+	CHECK_EQ_INT(client_open(&cl, &link1, "localhost", MBEDTLS_SSL_VERSION_TLS1_2, NULL), 0);
+	CHECK_EQ_INT(handshake(&cl, &conn1), 0);
+	CHECK_EQ_INT(mbedtls_ssl_send_alert_message(&cl.ssl, MBEDTLS_SSL_ALERT_LEVEL_WARNING,
+						    MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION),
+		     0);
+	CHECK_EQ_INT(mbedtls_ssl_write(&cl.ssl, (const unsigned char *)"a NOOP\r\n", 8), 8);
+	char got[32];
+	CHECK_EQ_INT(t->ops->read(t, got, sizeof got), 8);
+	CHECK(memcmp(got, "a NOOP\r\n", 8) == 0);
+	CHECK(t->ops->is_secure(t));
+	tls_conn_release(&conn1);
+	client_close(&cl);
+}
+
 TEST(wrong_hostname_is_rejected_by_client)
 {
 	struct client cl;
@@ -553,6 +576,7 @@ int main(void)
 	RUN(first_start_generates_and_stores);
 	RUN(tls13_handshake_and_data);
 	RUN(tls12_and_each_cipher);
+	RUN(record_without_data_then_data_in_one_read);
 	RUN(wrong_hostname_is_rejected_by_client);
 	RUN(starttls_discards_pipelined_plaintext);
 	RUN(garbage_fails_handshake_and_frees_context);
