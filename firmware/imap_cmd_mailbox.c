@@ -30,6 +30,20 @@ static bool arg_mailbox(struct imap_session *s, char *name)
 	return true;
 }
 
+/* A name to create (CREATE, RENAME's target): a trailing delimiter only
+ * declares the intent to create children (RFC 3501 6.3.3). Answers NO and
+ * returns false if the name may not be created. */
+static bool new_name(struct imap_session *s, char *name)
+{
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '/')
+		name[len - 1] = '\0';
+	const char *why = imap_mbox_name_check(name);
+	if (why)
+		imap_tagged(s, "NO", "[CANNOT] %s", why);
+	return why == NULL;
+}
+
 /* ---- SELECT / EXAMINE ---- */
 
 static void out_flag_names(struct imap_session *s, bool wildcard)
@@ -172,15 +186,8 @@ int imap_cmd_create(struct imap_session *s)
 	}
 	if (!imap_p_end(p))
 		return imap_bad_syntax(s);
-	/* A trailing delimiter only declares the intent to create children */
-	size_t len = strlen(name);
-	if (len > 1 && name[len - 1] == '/')
-		name[--len] = '\0';
-	const char *why = imap_mbox_name_check(name);
-	if (why) {
-		imap_tagged(s, "NO", "[CANNOT] %s", why);
+	if (!new_name(s, name))
 		return IMAP_DONE;
-	}
 	if (strcmp(name, "INBOX") == 0) {
 		imap_tagged(s, "NO", "[ALREADYEXISTS] INBOX always exists");
 		return IMAP_DONE;
@@ -291,14 +298,8 @@ int imap_cmd_rename(struct imap_session *s)
 		return IMAP_DONE;
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
-	size_t tl = strlen(to);
-	if (tl > 1 && to[tl - 1] == '/')
-		to[--tl] = '\0';
-	const char *why = imap_mbox_name_check(to);
-	if (why) {
-		imap_tagged(s, "NO", "[CANNOT] %s", why);
+	if (!new_name(s, to))
 		return IMAP_DONE;
-	}
 	struct imap_mbref rf, rt;
 	if (imap_mbox_find(s, from, &mb) != STORE_OK || !imap_mbox_resolve(s, from, &rf)) {
 		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", from);
