@@ -1,0 +1,251 @@
+/*
+ * test_imap_view.c - two sessions on one mailbox (firmware/imap_view.c):
+ * expunges by one reach the other as correctly numbered EXPUNGE responses,
+ * only when it may be told; tombstones live exactly until every session
+ * has been told; sequence numbers and UIDs map right meanwhile; \Recent
+ * goes to exactly one session.
+ */
+#include "imap_fake.h"
+#include "imap_internal.h"
+#include "mail_deliver.h"
+#include "unit.h"
+
+static struct fake_conn ca, cb, cc;
+static struct mail_delivery deliv;
+static store_mbox_t inbox;
+
+static uint32_t deliver(void)
+{
+	static const char m[] = "Subject: hi\r\n\r\nbody\r\n";
+	uint32_t uid = 0;
+	CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", "INBOX", m, sizeof m - 1, 0, &uid),
+		     STORE_OK);
+	return uid;
+}
+
+static void login(struct fake_conn *c)
+{
+	fake_open(c);
+	fake_cmd(c, "L LOGIN alice secret\r\n");
+	CHECK_EQ_INT(c->s.state, IMAP_S_AUTH);
+	fake_take(c);
+}
+
+static const char *select_tail(struct fake_conn *c, const char *cmd)
+{
+	/* SELECT's EXISTS/RECENT lines only (the flags lines are fixed text) */
+	const char *out = fake_cmd(c, cmd), *e = strstr(out, "* OK [PERMANENTFLAGS");
+	e = e ? strstr(e, "\r\n") : NULL;
+	return e ? e + 2 : out;
+}
+
+static uint32_t seq_of(struct fake_conn *c, uint32_t uid)
+{
+	uint32_t seq, idx;
+	return imap_view_uid_to_seq(&c->s, uid, &seq, &idx) ? seq : 0;
+}
+
+static uint32_t uid_at(struct fake_conn *c, uint32_t seq)
+{
+	uint32_t idx;
+	struct store_msg m;
+	if (!imap_view_seq_to_idx(&c->s, seq, &idx) ||
+	    store_msg_get(&fake_store, c->s.v.mb, idx, &m) != STORE_OK)
+		return 0;
+	return m.uid;
+}
+
+/* Both views, seq by seq: want[] lists the UIDs at seq 1..n. */
+static void check_map(struct fake_conn *c, const uint32_t *want, uint32_t n)
+{
+	CHECK_EQ_INT(c->s.v.exists, n);
+	for (uint32_t i = 0; i < n; i++) {
+		CHECK_EQ_INT(uid_at(c, i + 1), want[i]);
+		CHECK_EQ_INT(seq_of(c, want[i]), i + 1);
+	}
+	CHECK_EQ_INT(uid_at(c, n + 1), 0);
+	CHECK_EQ_INT(uid_at(c, 0), 0);
+	/* and backwards, which the cursor must not get wrong */
+	for (uint32_t i = n; i-- > 0;)
+		CHECK_EQ_INT(uid_at(c, i + 1), want[i]);
+}
+
+TEST(recent_to_one_session)
+{
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(deliver(), (uint32_t)i + 1);
+	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 6);
+	login(&ca);
+	login(&cb);
+	login(&cc);
+	/* EXAMINE first: read-only sessions never take \Recent */
+	CHECK_EQ_STR(select_tail(&cc, "x EXAMINE INBOX\r\n"),
+		     "* 6 EXISTS\r\n"
+		     "* 0 RECENT\r\n"
+		     "* OK [UNSEEN 1] First unseen\r\n"
+		     "* OK [UIDVALIDITY 1] UIDs valid\r\n"
+		     "* OK [UIDNEXT 7] Predicted next UID\r\n"
+		     "x OK [READ-ONLY] EXAMINE completed\r\n");
+	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 6);
+	fake_take(&ca);
+	fake_cmd(&ca, "a SELECT INBOX\r\n");
+	CHECK(strstr(ca.out, "* 6 EXISTS\r\n* 6 RECENT\r\n") != NULL);
+	fake_cmd(&cb, "b SELECT INBOX\r\n");
+	CHECK(strstr(cb.out, "* 6 EXISTS\r\n* 0 RECENT\r\n") != NULL);
+	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 0);
+	for (uint32_t uid = 1; uid <= 6; uid++) {
+		CHECK(imap_view_is_recent(&ca.s, uid));
+		CHECK(!imap_view_is_recent(&cb.s, uid));
+		CHECK(!imap_view_is_recent(&cc.s, uid));
+	}
+	/* a new message: whoever hears of it first gets it */
+	CHECK_EQ_INT(deliver(), 7);
+	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 1);
+	CHECK_EQ_STR(fake_cmd(&cb, "b NOOP\r\n"),
+		     "* 7 EXISTS\r\n* 1 RECENT\r\nb OK NOOP completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "a NOOP\r\n"),
+		     "* 7 EXISTS\r\n* 6 RECENT\r\na OK NOOP completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&cc, "c NOOP\r\n"),
+		     "* 7 EXISTS\r\n* 0 RECENT\r\nc OK NOOP completed\r\n");
+	CHECK(imap_view_is_recent(&cb.s, 7));
+	CHECK(!imap_view_is_recent(&ca.s, 7));
+	CHECK(!imap_view_is_recent(&cc.s, 7));
+	CHECK_EQ_STR(fake_cmd(&cb, "f FETCH 6:7 FLAGS\r\n"),
+		     "* 6 FETCH (FLAGS ())\r\n* 7 FETCH (FLAGS (\\Recent))\r\n"
+		     "f OK FETCH completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "f FETCH 6:7 FLAGS\r\n"),
+		     "* 6 FETCH (FLAGS (\\Recent))\r\n* 7 FETCH (FLAGS ())\r\n"
+		     "f OK FETCH completed\r\n");
+	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 0);
+	fake_close_conn(&cc);
+}
+
+TEST(expunge_reaches_other_session)
+{
+	static const uint32_t all[] = { 1, 2, 3, 4, 5, 6, 7 };
+	static const uint32_t left[] = { 1, 3, 6, 7 };
+	check_map(&ca, all, 7);
+	check_map(&cb, all, 7);
+	CHECK_EQ_STR(fake_cmd(&ca, "s STORE 2,4:5 +FLAGS.SILENT (\\Deleted)\r\n"),
+		     "s OK STORE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "e EXPUNGE\r\n"),
+		     "* 2 EXPUNGE\r\n* 3 EXPUNGE\r\n* 3 EXPUNGE\r\ne OK EXPUNGE completed\r\n");
+	check_map(&ca, left, 4);
+	/* B has not been told: the tombstones stay, B's numbering is unchanged */
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 7);
+	check_map(&cb, all, 7);
+	/* FETCH may not send EXPUNGE (RFC 3501 7.4.1): B still counts 7; the
+	 * flag changes come out unasked */
+	CHECK_EQ_STR(fake_cmd(&cb, "f FETCH 7 (UID)\r\n"),
+		     "* 7 FETCH (UID 7)\r\nf OK FETCH completed\r\n");
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 7);
+	check_map(&cb, all, 7);
+	/* NOOP may: each EXPUNGE renumbers the messages after it */
+	CHECK_EQ_STR(fake_cmd(&cb, "n NOOP\r\n"),
+		     "* 2 EXPUNGE\r\n* 3 EXPUNGE\r\n* 3 EXPUNGE\r\nn OK NOOP completed\r\n");
+	check_map(&cb, left, 4);
+	/* everyone told: the tombstones are gone */
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 4);
+	check_map(&ca, left, 4);
+	CHECK_EQ_STR(fake_cmd(&ca, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&cb, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+}
+
+TEST(new_mail_behind_tombstone)
+{
+	/* left: 1 3 6 7. A expunges 3; mail 8 arrives; B is in a FETCH */
+	static const uint32_t b_view[] = { 1, 3, 6, 7, 8 };
+	static const uint32_t after[] = { 1, 6, 7, 8 };
+	CHECK_EQ_STR(fake_cmd(&ca, "s UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\n"),
+		     "s OK STORE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "e UID EXPUNGE 3\r\n"),
+		     "* 2 EXPUNGE\r\ne OK EXPUNGE completed\r\n");
+	CHECK_EQ_INT(deliver(), 8);
+	/* no FETCH FLAGS for the tombstone: its EXPUNGE is what is owed; B
+	 * keeps \Recent on 7 and takes 8 */
+	CHECK_EQ_STR(fake_cmd(&cb, "f FETCH 1 (UID)\r\n"),
+		     "* 1 FETCH (UID 1)\r\n"
+		     "* 5 EXISTS\r\n* 2 RECENT\r\nf OK FETCH completed\r\n");
+	check_map(&cb, b_view, 5);
+	CHECK_EQ_STR(fake_cmd(&cb, "f FETCH 5 (UID)\r\n"),
+		     "* 5 FETCH (UID 8)\r\nf OK FETCH completed\r\n");
+	/* the tombstone stays until B is told; A's own view is already without */
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 5);
+	/* A: 8 is B's; of A's own \Recent (1..6) 1 and 6 are left */
+	CHECK_EQ_STR(fake_cmd(&ca, "n NOOP\r\n"),
+		     "* 4 EXISTS\r\n* 2 RECENT\r\nn OK NOOP completed\r\n");
+	check_map(&ca, after, 4);
+	/* UID FETCH may send EXPUNGE (RFC 3501 7.4.1) */
+	CHECK_EQ_STR(fake_cmd(&cb, "f UID FETCH 8 (UID)\r\n"),
+		     "* 5 FETCH (UID 8)\r\n* 2 EXPUNGE\r\nf OK FETCH completed\r\n");
+	check_map(&cb, after, 4);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 4);
+}
+
+TEST(appended_and_expunged_unseen)
+{
+	/* A message that a third session sees arrive and expunges between two
+	 * updates of A and B is never shown to them at all: announced during a
+	 * FETCH (no EXPUNGE allowed) it would be a phantom */
+	static const uint32_t view[] = { 1, 6, 7, 8 };
+	CHECK_EQ_INT(deliver(), 9);
+	login(&cc);
+	CHECK(strstr(fake_cmd(&cc, "c SELECT INBOX\r\n"), "* 5 EXISTS\r\n* 1 RECENT\r\n") != NULL);
+	CHECK(imap_view_is_recent(&cc.s, 9));
+	CHECK_EQ_STR(fake_cmd(&cc, "s UID STORE 9 +FLAGS.SILENT (\\Deleted)\r\n"),
+		     "s OK STORE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&cc, "e EXPUNGE\r\n"), "* 5 EXPUNGE\r\ne OK EXPUNGE completed\r\n");
+	fake_close_conn(&cc);
+	CHECK_EQ_STR(fake_cmd(&ca, "f FETCH 4 (UID)\r\n"),
+		     "* 4 FETCH (UID 8)\r\nf OK FETCH completed\r\n");
+	check_map(&ca, view, 4);
+	CHECK_EQ_STR(fake_cmd(&ca, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+	check_map(&ca, view, 4);
+	CHECK_EQ_STR(fake_cmd(&cb, "f FETCH 4 (UID)\r\n"),
+		     "* 4 FETCH (UID 8)\r\nf OK FETCH completed\r\n");
+	check_map(&cb, view, 4);
+	CHECK_EQ_STR(fake_cmd(&cb, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+	check_map(&cb, view, 4);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 4);
+}
+
+TEST(leaving_session_releases_tombstones)
+{
+	static const uint32_t view[] = { 6, 7, 8 };
+	CHECK_EQ_STR(fake_cmd(&ca, "s STORE 1 +FLAGS.SILENT (\\Deleted)\r\n"),
+		     "s OK STORE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "e EXPUNGE\r\n"), "* 1 EXPUNGE\r\ne OK EXPUNGE completed\r\n");
+	check_map(&ca, view, 3);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 4);
+	/* B drops the connection without being told */
+	fake_close_conn(&cb);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 3);
+	check_map(&ca, view, 3);
+	/* a session selecting now sees only the live messages */
+	login(&cb);
+	CHECK(strstr(fake_cmd(&cb, "b SELECT INBOX\r\n"), "* 3 EXISTS\r\n* 0 RECENT\r\n") != NULL);
+	check_map(&cb, view, 3);
+	/* CLOSE expunges silently; B then hears of it */
+	CHECK_EQ_STR(fake_cmd(&ca, "s STORE 2 +FLAGS.SILENT (\\Deleted)\r\n"),
+		     "s OK STORE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "c CLOSE\r\n"), "c OK CLOSE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&cb, "n NOOP\r\n"),
+		     "* 2 EXPUNGE\r\nn OK NOOP completed\r\n");
+	CHECK_EQ_INT(store_msg_entries(&fake_store, inbox), 2);
+	fake_close_conn(&ca);
+	fake_close_conn(&cb);
+}
+
+int main(void)
+{
+	fake_store_init();
+	if (store_mbox_find(&fake_store, "alice", "INBOX", &inbox) != STORE_OK)
+		return 2;
+	RUN(recent_to_one_session);
+	RUN(expunge_reaches_other_session);
+	RUN(new_mail_behind_tombstone);
+	RUN(appended_and_expunged_unseen);
+	RUN(leaving_session_releases_tombstones);
+	fake_store_done();
+	return UNIT_DONE();
+}
