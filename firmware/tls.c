@@ -464,7 +464,8 @@ int tls_init(struct store *s, const char *hostname, uint32_t ipv4)
 	if (r != TLS_OK)
 		goto fail;
 	tls_make_fingerprint(&tls.chain, tls.fingerprint);
-	port_log(PORT_LOG_INFO, "tls: certificate SHA-256 fingerprint %s", tls.fingerprint);
+	/* The platform prints it for the user (tls_fingerprint). */
+	port_log(PORT_LOG_DEBUG, "tls: certificate SHA-256 fingerprint %s", tls.fingerprint);
 	port_log(PORT_LOG_INFO, "tls: arena %u bytes for %d sessions",
 		 (unsigned)sizeof tls_arena, IMAPD_MAX_TLS_SESSIONS);
 	tls.server_up = true;

@@ -29,6 +29,7 @@
 #include "port_posix.h"
 #include "slirp_netif.h"
 #include "store.h"
+#include "tls.h"
 
 #define GUEST_IMAP_PORT 143
 #define GUEST_IMAPS_PORT 993
@@ -245,6 +246,10 @@ int main(int argc, char **argv)
 		if (verbosity >= 0)
 			printf("listening on 127.0.0.1:%u (%s)\n", (unsigned)fwd[i].host, fwd[i].name);
 	}
+	/* What a user compares with the fingerprint their client shows. */
+	char fingerprint[TLS_FINGERPRINT_LEN];
+	if (verbosity >= 0 && tls_fingerprint(fingerprint) == TLS_OK)
+		printf("certificate SHA-256 fingerprint: %s\n", fingerprint);
 	fflush(stdout);
 
 	uint32_t sleep_ms = 0;

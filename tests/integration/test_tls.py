@@ -19,7 +19,7 @@ import unittest
 from harness import HOST, IMAPD_BIN, Server, ServerTestCase
 
 CLIENT_TIMEOUT = 30
-FP_RE = re.compile(r"tls: certificate SHA-256 fingerprint ([0-9A-F:]{95})")
+FP_RE = re.compile(r"(?m)^certificate SHA-256 fingerprint: ([0-9A-F:]{95})$")
 MSG = (b"From: Alice <alice@example.org>\r\nTo: alice@example.org\r\n"
        b"Subject: over TLS\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n")
 
