@@ -60,7 +60,7 @@ struct fake_conn {
 	uint32_t peer;
 };
 
-static size_t fake_read(struct transport *t, void *buf, size_t len)
+static inline size_t fake_read(struct transport *t, void *buf, size_t len)
 {
 	struct fake_conn *c = (struct fake_conn *)t;
 	if (c->closes)
@@ -75,7 +75,7 @@ static size_t fake_read(struct transport *t, void *buf, size_t len)
 	return n;
 }
 
-static size_t fake_space(struct transport *t)
+static inline size_t fake_space(struct transport *t)
 {
 	struct fake_conn *c = (struct fake_conn *)t;
 	size_t n = FAKE_OUT_MAX - c->out_len;
@@ -86,7 +86,7 @@ static size_t fake_space(struct transport *t)
 	return c->closes ? 0 : n;
 }
 
-static size_t fake_write(struct transport *t, const void *buf, size_t len)
+static inline size_t fake_write(struct transport *t, const void *buf, size_t len)
 {
 	struct fake_conn *c = (struct fake_conn *)t;
 	if (c->closes)
@@ -101,18 +101,18 @@ static size_t fake_write(struct transport *t, const void *buf, size_t len)
 	return n;
 }
 
-static void fake_flush(struct transport *t) { (void)t; }
-static int fake_start_tls(struct transport *t) { (void)t; return -1; }
-static int fake_is_secure(const struct transport *t) { (void)t; return 0; }
+static inline void fake_flush(struct transport *t) { (void)t; }
+static inline int fake_start_tls(struct transport *t) { (void)t; return -1; }
+static inline int fake_is_secure(const struct transport *t) { (void)t; return 0; }
 
-static void fake_close(struct transport *t)
+static inline void fake_close(struct transport *t)
 {
 	struct fake_conn *c = (struct fake_conn *)t;
 	c->closes++;
 	c->out_at_close = c->out_len;
 }
 
-static uint32_t fake_peer(const struct transport *t)
+static inline uint32_t fake_peer(const struct transport *t)
 {
 	return ((const struct fake_conn *)t)->peer;
 }
@@ -124,7 +124,7 @@ static const struct transport_ops fake_ops = {
 };
 
 /* A blank store with users alice/secret and bob/hunter2. */
-static void fake_store_init(void)
+static inline void fake_store_init(void)
 {
 	static const struct flash_geometry geo = { FAKE_SECTOR, FAKE_SECTORS, 4 };
 	static bool crypto;
@@ -145,12 +145,12 @@ static void fake_store_init(void)
 	}
 }
 
-static void fake_store_done(void) { store_unmount(&fake_store); }
+static inline void fake_store_done(void) { store_unmount(&fake_store); }
 
 static uint32_t fake_next_peer = 0x0a000001u;
 
 /* Open a session on c (its greeting is left in c->out). */
-static void fake_open(struct fake_conn *c)
+static inline void fake_open(struct fake_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->t.ops = &fake_ops;
@@ -158,7 +158,7 @@ static void fake_open(struct fake_conn *c)
 	imap_session_open(&c->s, &c->t, &fake_srv);
 }
 
-static void fake_send(struct fake_conn *c, const char *data, size_t len)
+static inline void fake_send(struct fake_conn *c, const char *data, size_t len)
 {
 	if (c->in_len + len > FAKE_IN_MAX) {
 		printf("fake_send: input overflow\n");
@@ -168,11 +168,11 @@ static void fake_send(struct fake_conn *c, const char *data, size_t len)
 	c->in_len += len;
 }
 
-static void fake_sends(struct fake_conn *c, const char *z) { fake_send(c, z, strlen(z)); }
+static inline void fake_sends(struct fake_conn *c, const char *z) { fake_send(c, z, strlen(z)); }
 
 /* Run the session (and store GC slices) until it makes no more progress:
  * no input consumed, no output accepted, nothing pending. Returns the passes. */
-static long fake_settle(struct fake_conn *c)
+static inline long fake_settle(struct fake_conn *c)
 {
 	for (long pass = 1; pass <= FAKE_SETTLE_MAX; pass++) {
 		size_t in0 = c->in_pos, out0 = c->out_len;
@@ -191,7 +191,7 @@ static long fake_settle(struct fake_conn *c)
 }
 
 /* Output since the last call, NUL-terminated (valid until the next call). */
-static const char *fake_take(struct fake_conn *c)
+static inline const char *fake_take(struct fake_conn *c)
 {
 	static char buf[FAKE_OUT_MAX + 1];
 	size_t n = c->out_len - c->out_taken;
@@ -202,14 +202,14 @@ static const char *fake_take(struct fake_conn *c)
 }
 
 /* Send a command, settle, return the output it produced. */
-static const char *fake_cmd(struct fake_conn *c, const char *line)
+static inline const char *fake_cmd(struct fake_conn *c, const char *line)
 {
 	fake_sends(c, line);
 	fake_settle(c);
 	return fake_take(c);
 }
 
-static void fake_close_conn(struct fake_conn *c) { imap_session_closed(&c->s); }
+static inline void fake_close_conn(struct fake_conn *c) { imap_session_closed(&c->s); }
 
 /* The capability lists of the greeting (not authenticated) and after login. */
 #define FAKE_CAPS_NA "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT AUTH=PLAIN"
