@@ -3,14 +3,16 @@
  *
  * A RAM flash (flash_sim) holds a small store, formatted once with user
  * "fuzz" (password "pw") and three messages in INBOX; every run starts from
- * a copy of that image, mounts it, and drives one session over a fake
- * transport the way imapd.c does: the input is offered one line (up to and
- * including LF) at a time, and after each the session runs, with store GC
- * slices and timer ticks, until it is idle. The first input byte picks the
- * transport's read chunk and write room, so short reads and output
- * back-pressure are both exercised.
+ * a copy of that image, mounts it, and drives two sessions over fake
+ * transports the way imapd.c does: the input is offered one line (up to and
+ * including LF) at a time, to the second session if the line starts with
+ * byte 0x01 (which is dropped), else to the first; after each line both
+ * sessions run, with store GC slices and timer ticks, until they are idle.
+ * So one session sees the other's changes (EXISTS, EXPUNGE, flags). The
+ * first input byte picks the transports' read chunk and write room, so short
+ * reads and output back-pressure are both exercised.
  *
- * Invariants checked on everything the server sends: it is a sequence of
+ * Invariants checked on everything the server sends to either client: it is a sequence of
  * CRLF-terminated lines with no bare CR or LF and no NUL outside literals;
  * each line starts "* ", "+ " or with "<tag> OK|NO|BAD "; a "{n}" at a line
  * end is followed by exactly n literal bytes. And: the session goes idle
@@ -72,7 +74,7 @@ int port_entropy(void *buf, size_t len)
 
 /* ---- output checker ---- */
 
-static struct out_check {
+struct out_check {
 	bool cont;          /* this line continues a response after a literal */
 	bool cr;            /* last byte was CR */
 	uint64_t lit_left;
@@ -80,26 +82,25 @@ static struct out_check {
 	size_t hlen;
 	char tail[24];      /* end of the current line (ring) */
 	size_t len;         /* bytes of the current line so far */
-} oc;
+};
 
-static void line_done(void)
+static void line_done(struct out_check *oc)
 {
 	/* the line without CRLF: head holds its start, tail its last bytes */
-	size_t len = oc.len;
-	char end[sizeof oc.tail];
+	size_t len = oc->len;
+	char end[sizeof oc->tail];
 	size_t n = len < sizeof end ? len : sizeof end;
 	for (size_t i = 0; i < n; i++)
-		end[i] = oc.tail[(len - n + i) % sizeof oc.tail];
+		end[i] = oc->tail[(len - n + i) % sizeof oc->tail];
 
-	if (!oc.cont) {
+	if (!oc->cont) {
 		check(len >= 2, "response line too short");
-		if (oc.head[0] == '*' || oc.head[0] == '+') {
-			check(oc.head[1] == ' ', "no space after * or +");
+		if (oc->head[0] == '*' || oc->head[0] == '+') {
+			check(oc->head[1] == ' ', "no space after * or +");
 		} else {
-			const char *sp = memchr(oc.head, ' ', oc.hlen);
-			check(sp && sp > oc.head, "tagged line without a tag");
-			size_t rest = oc.hlen - (size_t)(sp + 1 - oc.head);
-			check(rest >= 2, "tagged line too short");
+			const char *sp = memchr(oc->head, ' ', oc->hlen);
+			check(sp && sp > oc->head, "tagged line without a tag");
+			size_t rest = oc->hlen - (size_t)(sp + 1 - oc->head);
 			check((rest >= 3 && !memcmp(sp + 1, "OK ", 3)) ||
 			      (rest >= 3 && !memcmp(sp + 1, "NO ", 3)) ||
 			      (rest >= 4 && !memcmp(sp + 1, "BAD ", 4)) ||
@@ -110,7 +111,7 @@ static void line_done(void)
 		}
 	}
 	/* "{n}" (or "{n+}") at the end: n literal bytes follow */
-	oc.cont = false;
+	oc->cont = false;
 	if (n >= 3 && end[n - 1] == '}') {
 		size_t i = n - 1;
 		uint64_t v = 0, mul = 1;
@@ -120,86 +121,106 @@ static void line_done(void)
 			i--;
 		}
 		if (i > 0 && i < n - 1 && end[i - 1] == '{') {
-			oc.lit_left = v;
-			oc.cont = true;
+			oc->lit_left = v;
+			oc->cont = true;
 		}
 	}
-	oc.len = oc.hlen = 0;
+	oc->len = oc->hlen = 0;
 }
 
-static void out_check(const uint8_t *p, size_t len)
+static void out_check(struct out_check *oc, const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (oc.lit_left) {
-			size_t take = len - i < oc.lit_left ? len - i : (size_t)oc.lit_left;
-			oc.lit_left -= take;
+		if (oc->lit_left) {
+			size_t take = len - i < oc->lit_left ? len - i : (size_t)oc->lit_left;
+			oc->lit_left -= take;
 			i += take - 1;
 			continue;
 		}
 		uint8_t c = p[i];
-		if (oc.cr) {
+		if (oc->cr) {
 			check(c == '\n', "CR not followed by LF");
-			oc.cr = false;
-			line_done();
+			oc->cr = false;
+			line_done(oc);
 			continue;
 		}
 		check(c != '\n', "bare LF");
 		check(c != 0, "NUL outside a literal");
 		if (c == '\r') {
-			oc.cr = true;
+			oc->cr = true;
 			continue;
 		}
-		if (oc.hlen < sizeof oc.head)
-			oc.head[oc.hlen++] = (char)c;
-		oc.tail[oc.len % sizeof oc.tail] = (char)c;
-		oc.len++;
+		if (oc->hlen < sizeof oc->head)
+			oc->head[oc->hlen++] = (char)c;
+		oc->tail[oc->len % sizeof oc->tail] = (char)c;
+		oc->len++;
 	}
 }
 
-/* ---- fake transport ---- */
+/* ---- fake transports, one per client ---- */
 
 static bool trace;   /* FUZZ_SESSION_TRACE=1: copy the server's output to stderr */
 
-static struct fake {
-	struct transport t;
-	const uint8_t *in;
-	size_t in_len, in_pos;      /* bytes offered so far: [0, in_len) */
-	size_t read_chunk;          /* most bytes one read() returns */
-	size_t write_room, room;    /* room per run() pass, and what is left */
+#define CLIENTS 2
+
+static struct client {
+	struct transport t;          /* first: the session's transport pointer is the client */
+	struct imap_session sess;
+	struct out_check oc;
+	uint8_t in[MAX_INPUT];       /* this client's lines, in arrival order */
+	size_t in_len, in_pos;       /* bytes offered so far: [0, in_len) */
+	size_t read_chunk;           /* most bytes one read() returns */
+	size_t write_room, room;     /* room per run() pass, and what is left */
 	bool closed;
-} ft;
+} cl[CLIENTS];
+
+static struct client *client_of(const struct transport *t)
+{
+	return (struct client *)(uintptr_t)t;
+}
 
 static size_t f_read(struct transport *t, void *buf, size_t len)
 {
-	(void)t;
-	check(!ft.closed, "read after close");
-	size_t n = ft.in_len - ft.in_pos;
+	struct client *c = client_of(t);
+	check(!c->closed, "read after close");
+	size_t n = c->in_len - c->in_pos;
 	if (n > len)
 		n = len;
-	if (n > ft.read_chunk)
-		n = ft.read_chunk;
-	memcpy(buf, ft.in + ft.in_pos, n);
-	ft.in_pos += n;
+	if (n > c->read_chunk)
+		n = c->read_chunk;
+	memcpy(buf, c->in + c->in_pos, n);
+	c->in_pos += n;
 	return n;
 }
 
 static size_t f_write(struct transport *t, const void *buf, size_t len)
 {
-	(void)t;
-	check(!ft.closed, "write after close");
-	size_t n = len < ft.room ? len : ft.room;
-	if (trace)
-		fwrite(buf, 1, n, stderr);
-	out_check(buf, n);
-	ft.room -= n;
+	struct client *c = client_of(t);
+	check(!c->closed, "write after close");
+	size_t n = len < c->room ? len : c->room;
+	if (trace)   /* the second client's lines marked "B: " */
+		for (size_t i = 0; i < n; i++) {
+			if (c == &cl[1] && c->oc.len == 0 && !c->oc.cr && !c->oc.lit_left &&
+			    i == 0)
+				fputs("B: ", stderr);
+			fputc(((const char *)buf)[i], stderr);
+			if (c == &cl[1] && ((const char *)buf)[i] == '\n' && i + 1 < n)
+				fputs("B: ", stderr);
+		}
+	out_check(&c->oc, buf, n);
+	c->room -= n;
 	return n;
 }
 
-static size_t f_write_space(struct transport *t) { (void)t; return ft.closed ? 0 : ft.room; }
+static size_t f_write_space(struct transport *t)
+{
+	struct client *c = client_of(t);
+	return c->closed ? 0 : c->room;
+}
 static void f_flush(struct transport *t) { (void)t; }
 static int f_start_tls(struct transport *t) { (void)t; return -1; }
 static int f_is_secure(const struct transport *t) { (void)t; return 0; }
-static void f_close(struct transport *t) { (void)t; ft.closed = true; }
+static void f_close(struct transport *t) { client_of(t)->closed = true; }
 static uint32_t f_peer(const struct transport *t) { (void)t; return 0x0100007fu; }
 
 static const struct transport_ops fake_ops = {
@@ -214,7 +235,6 @@ static uint8_t mem[SECTOR * SECTORS], golden[SECTOR * SECTORS];
 static uint32_t erases[SECTORS];
 static struct flash_sim fs;
 static struct store store;
-static struct imap_session sess;
 static struct mail_delivery deliv;
 
 static const char *const seed_mail[] = {
@@ -254,27 +274,44 @@ static void build_image(void)
 	memcpy(golden, mem, sizeof mem);
 }
 
-/* Run the session until it has nothing left to do with the input offered. */
+/* One client is idle: nothing pending, its input read, its output out. */
+static bool client_idle(struct client *c)
+{
+	if (c->closed)
+		return true;
+	if (imap_session_pending(&c->sess) || c->in_pos != c->in_len)
+		return false;
+	/* one more pass with room: output held back for space goes out */
+	c->room = c->write_room;
+	imap_session_run(&c->sess);
+	return c->closed || (!imap_session_pending(&c->sess) && c->room == c->write_room);
+}
+
+/* Run both sessions until neither has anything left to do with the input
+ * offered (a session may wake for the other's changes). */
 static void settle(void)
 {
 	for (int step = 0; step < IDLE_STEPS; step++) {
-		ft.room = ft.write_room;
-		imap_session_run(&sess);
-		if (ft.closed)
-			return;
+		for (int i = 0; i < CLIENTS; i++) {
+			struct client *c = &cl[i];
+			if (c->closed)
+				continue;
+			c->room = c->write_room;
+			imap_session_run(&c->sess);
+		}
 		store_poll(&store);
 		now_ms += 10;
 		if (step % 20 == 19)
-			imap_session_tick(&sess, now_ms);
-		if (!imap_session_pending(&sess) && ft.in_pos == ft.in_len) {
-			/* one more pass with room: output held back for space goes out */
-			ft.room = ft.write_room;
-			imap_session_run(&sess);
-			if (ft.closed || (!imap_session_pending(&sess) && ft.room == ft.write_room))
-				return;
-		}
+			for (int i = 0; i < CLIENTS; i++)
+				if (!cl[i].closed)
+					imap_session_tick(&cl[i].sess, now_ms);
+		bool idle = true;
+		for (int i = 0; i < CLIENTS; i++)
+			idle = client_idle(&cl[i]) && idle;
+		if (idle)
+			return;
 	}
-	check(false, "session does not settle (livelock or leaked buffer)");
+	check(false, "sessions do not settle (livelock or leaked buffer)");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -297,26 +334,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(mem, golden, sizeof mem);
 	flash_sim_power_on(&fs);
 	check(store_mount(&store, &fs.dev) == STORE_OK, "mount of the seed image");
-
-	memset(&oc, 0, sizeof oc);
-	memset(&ft, 0, sizeof ft);
-	ft.t.ops = &fake_ops;
-	ft.read_chunk = chunks[data[0] & 3];
-	ft.write_room = rooms[(data[0] >> 2) & 3];
-	ft.in = data + 1;
 	now_ms = 1000;
 
-	imap_session_open(&sess, &ft.t, &srv);
-	settle();
-	size_t total = size - 1;
-	while (!ft.closed && ft.in_len < total) {
-		const uint8_t *lf = memchr(ft.in + ft.in_len, '\n', total - ft.in_len);
-		ft.in_len = lf ? (size_t)(lf - ft.in) + 1 : total;
-		settle();
+	for (int i = 0; i < CLIENTS; i++) {
+		struct client *c = &cl[i];
+		memset(&c->oc, 0, sizeof c->oc);
+		c->t.ops = &fake_ops;
+		c->in_len = c->in_pos = 0;
+		c->closed = false;
+		/* the second client gets the other chunk size and room */
+		c->read_chunk = chunks[(data[0] + i) & 3];
+		c->write_room = rooms[((data[0] >> 2) + i) & 3];
+		imap_session_open(&c->sess, &c->t, &srv);
 	}
-	if (!ft.closed)
-		check(oc.len == 0 && !oc.cr && oc.lit_left == 0, "output ends inside a line");
-	imap_session_closed(&sess);
+	settle();
+	const uint8_t *p = data + 1, *end = data + size;
+	while (p < end) {
+		const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
+		const uint8_t *next = lf ? lf + 1 : end;
+		struct client *c = &cl[0];
+		if (*p == 0x01) {
+			c = &cl[1];
+			p++;
+		}
+		memcpy(c->in + c->in_len, p, (size_t)(next - p));
+		c->in_len += (size_t)(next - p);
+		p = next;
+		if (!c->closed)
+			settle();
+	}
+	for (int i = 0; i < CLIENTS; i++) {
+		struct client *c = &cl[i];
+		if (!c->closed)
+			check(c->oc.len == 0 && !c->oc.cr && c->oc.lit_left == 0,
+			      "output ends inside a line");
+		imap_session_closed(&c->sess);
+	}
 	store_unmount(&store);
 	return 0;
 }
