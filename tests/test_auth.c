@@ -1,0 +1,169 @@
+/*
+ * test_auth.c - user accounts (firmware/auth.c): password checks, which
+ * names are accepted, password changes, and the default mailboxes a new
+ * user gets with their RFC 6154 special-use attributes.
+ */
+#include "imap_fake.h"
+#include "imap_mailbox.h"
+#include "unit.h"
+
+TEST(verify)
+{
+	/* fake_store_init added alice/secret and bob/hunter2 */
+	CHECK(auth_verify(&fake_store, "alice", "secret"));
+	CHECK(auth_verify(&fake_store, "bob", "hunter2"));
+	CHECK(!auth_verify(&fake_store, "alice", "hunter2"));
+	CHECK(!auth_verify(&fake_store, "bob", "secret"));
+	CHECK(!auth_verify(&fake_store, "alice", "Secret"));
+	CHECK(!auth_verify(&fake_store, "alice", "secre"));
+	CHECK(!auth_verify(&fake_store, "alice", "secret "));
+	CHECK(!auth_verify(&fake_store, "alice", ""));
+	/* unknown users, and names that are only near a real one */
+	CHECK(!auth_verify(&fake_store, "carol", "secret"));
+	CHECK(!auth_verify(&fake_store, "Alice", "secret"));
+	CHECK(!auth_verify(&fake_store, "alic", "secret"));
+	CHECK(!auth_verify(&fake_store, "alicea", "secret"));
+	CHECK(!auth_verify(&fake_store, "", "secret"));
+	/* durable */
+	store_unmount(&fake_store);
+	CHECK_EQ_INT(store_mount(&fake_store, &fake_fs.dev), STORE_OK);
+	CHECK(auth_verify(&fake_store, "alice", "secret"));
+	CHECK(!auth_verify(&fake_store, "alice", "wrong"));
+}
+
+TEST(names_refused)
+{
+	static const char *const bad[] = {
+		"",           /* empty */
+		"a/b",        /* '/' would reach into other config keys */
+		"$shared",    /* '$' starts pseudo-owners (the shared namespace) */
+		"$",
+		"a b",        /* spaces and controls */
+		" a",
+		"a\tb",
+		"a\x7f",
+		"a23456789012345678901234567890123",   /* 33 bytes > IMAPD_USER_MAX */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int r = auth_user_add(&fake_store, bad[i], "pw");
+		if (r != STORE_INVAL)
+			printf("  user name \"%s\":\n", bad[i]);
+		CHECK_EQ_INT(r, STORE_INVAL);
+		CHECK(!auth_verify(&fake_store, bad[i], "pw"));
+	}
+	/* and nothing of theirs was created */
+	CHECK_EQ_INT(store_mbox_next(&fake_store, "a/b", -1), -1);
+	CHECK_EQ_INT(store_mbox_next(&fake_store, "$shared", -1), -1);
+	CHECK_EQ_INT(store_mbox_next(&fake_store, "a b", -1), -1);
+	/* what is fine: '$' inside, UTF-8, punctuation, exactly 32 bytes */
+	CHECK_EQ_INT(auth_user_add(&fake_store, "a$b", "pw1"), STORE_OK);
+	CHECK_EQ_INT(auth_user_add(&fake_store, "j\xc3\xbcrgen", "pw2"), STORE_OK);
+	CHECK_EQ_INT(auth_user_add(&fake_store, "first.last@example.org", "pw3"), STORE_OK);
+	CHECK_EQ_INT(auth_user_add(&fake_store, "a2345678901234567890123456789012", "pw4"),
+		     STORE_OK);
+	CHECK(auth_verify(&fake_store, "a$b", "pw1"));
+	CHECK(auth_verify(&fake_store, "j\xc3\xbcrgen", "pw2"));
+	CHECK(auth_verify(&fake_store, "first.last@example.org", "pw3"));
+	CHECK(auth_verify(&fake_store, "a2345678901234567890123456789012", "pw4"));
+	CHECK(!auth_verify(&fake_store, "a2345678901234567890123456789012", "pw1"));
+}
+
+TEST(password_bounds)
+{
+	char pw[IMAPD_PASS_MAX + 2];
+	memset(pw, 'p', sizeof pw);
+	pw[IMAPD_PASS_MAX + 1] = '\0';
+	CHECK_EQ_INT(auth_user_add(&fake_store, "dave", pw), STORE_INVAL);
+	CHECK(!auth_verify(&fake_store, "dave", pw));
+	pw[IMAPD_PASS_MAX] = '\0';
+	CHECK_EQ_INT(auth_user_add(&fake_store, "dave", pw), STORE_OK);
+	CHECK(auth_verify(&fake_store, "dave", pw));
+	pw[IMAPD_PASS_MAX - 1] = '\0';
+	CHECK(!auth_verify(&fake_store, "dave", pw));
+	/* passwords are bytes: UTF-8 and spaces are kept as they are */
+	CHECK_EQ_INT(auth_user_add(&fake_store, "erin", "p\xc3\xa4ss word"), STORE_OK);
+	CHECK(auth_verify(&fake_store, "erin", "p\xc3\xa4ss word"));
+	CHECK(!auth_verify(&fake_store, "erin", "pass word"));
+}
+
+TEST(readd_changes_password)
+{
+	store_mbox_t mb;
+	CHECK_EQ_INT(auth_user_add(&fake_store, "frank", "old"), STORE_OK);
+	CHECK_EQ_INT(store_mbox_find(&fake_store, "frank", "Sent", &mb), STORE_OK);
+	CHECK_EQ_INT(store_mbox_set_attrs(&fake_store, mb, STORE_MB_SENT), STORE_OK);   /* unsubscribe */
+	CHECK_EQ_INT(auth_user_add(&fake_store, "frank", "new"), STORE_OK);
+	CHECK(auth_verify(&fake_store, "frank", "new"));
+	CHECK(!auth_verify(&fake_store, "frank", "old"));
+	/* the same password again still works (a fresh salt each time) */
+	CHECK_EQ_INT(auth_user_add(&fake_store, "frank", "new"), STORE_OK);
+	CHECK(auth_verify(&fake_store, "frank", "new"));
+	/* existing mailboxes are left as they are, none doubled */
+	struct store_mbox_info info;
+	CHECK_EQ_INT(store_mbox_find(&fake_store, "frank", "Sent", &mb), STORE_OK);
+	CHECK_EQ_INT(store_mbox_info(&fake_store, mb, &info), STORE_OK);
+	CHECK_EQ_INT(info.attrs, STORE_MB_SENT);
+	int n = 0;
+	for (store_mbox_t m = store_mbox_next(&fake_store, "frank", -1); m >= 0;
+	     m = store_mbox_next(&fake_store, "frank", m))
+		n++;
+	CHECK_EQ_INT(n, 6);
+	/* other users untouched */
+	CHECK(auth_verify(&fake_store, "alice", "secret"));
+}
+
+TEST(default_mailboxes)
+{
+	static const struct {
+		const char *name;
+		uint32_t attrs;
+		const char *use;
+	} want[] = {
+		{ "INBOX", 0, NULL },
+		{ "Drafts", STORE_MB_DRAFTS, "\\Drafts" },
+		{ "Sent", STORE_MB_SENT, "\\Sent" },
+		{ "Trash", STORE_MB_TRASH, "\\Trash" },
+		{ "Junk", STORE_MB_JUNK, "\\Junk" },
+		{ "Archive", STORE_MB_ARCHIVE, "\\Archive" },
+	};
+	CHECK_EQ_INT(auth_user_add(&fake_store, "gina", "pw"), STORE_OK);
+	int n = 0;
+	for (store_mbox_t m = store_mbox_next(&fake_store, "gina", -1); m >= 0;
+	     m = store_mbox_next(&fake_store, "gina", m)) {
+		struct store_mbox_info info;
+		CHECK_EQ_INT(store_mbox_info(&fake_store, m, &info), STORE_OK);
+		CHECK_EQ_STR(info.user, "gina");
+		CHECK_EQ_INT(info.messages, 0);
+		n++;
+	}
+	CHECK_EQ_INT(n, 6);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		store_mbox_t mb;
+		struct store_mbox_info info;
+		CHECK_EQ_INT(store_mbox_find(&fake_store, "gina", want[i].name, &mb), STORE_OK);
+		CHECK_EQ_INT(store_mbox_info(&fake_store, mb, &info), STORE_OK);
+		CHECK_EQ_STR(info.name, want[i].name);
+		/* each with its special use, all subscribed */
+		CHECK_EQ_INT(info.attrs, want[i].attrs | STORE_MB_SUBSCRIBED);
+		const char *use = imap_special_use_name(info.attrs & ~STORE_MB_SUBSCRIBED);
+		if (want[i].use)
+			CHECK_EQ_STR(use, want[i].use);
+		else
+			CHECK(use == NULL);
+	}
+	/* an unknown user has no mailboxes; a failed verify creates none */
+	CHECK(!auth_verify(&fake_store, "henry", "pw"));
+	CHECK_EQ_INT(store_mbox_next(&fake_store, "henry", -1), -1);
+}
+
+int main(void)
+{
+	fake_store_init();
+	RUN(verify);
+	RUN(names_refused);
+	RUN(password_bounds);
+	RUN(readd_changes_password);
+	RUN(default_mailboxes);
+	fake_store_done();
+	return UNIT_DONE();
+}
