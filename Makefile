@@ -49,8 +49,8 @@ PYTHON ?= python3
 # Debian packages, installed by tools/need-pkgs.sh when missing.
 PKGS_DEPS := dpkg-dev debian-archive-keyring
 PKGS_HOST := gcc make pkg-config libslirp-dev libglib2.0-dev python3 $(PKGS_DEPS)
-PKGS_FUZZ := clang
-PKGS_CLIENTS := openssl curl isync
+PKGS_FUZZ := clang libclang-rt-14-dev
+PKGS_CLIENTS := openssl curl isync offlineimap3 fetchmail
 PKGS_BOARD := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 PKGS_TEST := $(PKGS_HOST) $(PKGS_CLIENTS) $(PKGS_BOARD)
 
