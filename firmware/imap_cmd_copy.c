@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "imap_acl.h"
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
@@ -116,6 +117,13 @@ static int copy_common(struct imap_session *s, bool move)
 	}
 	if (move && s->v.readonly) {
 		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
+		return IMAP_DONE;
+	}
+	/* RFC 4314 4: 'i' on the target; MOVE also takes the messages away,
+	 * which needs 't' and 'e' on the source (RFC 6851 3.3) */
+	if (!(imap_mbox_rights(s, c->dst) & ACL_I) ||
+	    (move && (s->v.rights & (ACL_T | ACL_E)) != (ACL_T | ACL_E))) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
 	}
 	c->dst_validity = info.uidvalidity;

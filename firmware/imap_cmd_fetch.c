@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "imap_acl.h"
 #include "imap_cmds.h"
 #include "imap_date.h"
 #include "imap_internal.h"
@@ -390,7 +391,7 @@ int imap_cmd_fetch(struct imap_session *s)
 		const struct imap_fetch_item *it = &e->item[i];
 		if ((it->kind == FI_SECTION && !(it->opts & FO_PEEK)) || it->kind == FI_RFC822 ||
 		    it->kind == FI_RFC822_TEXT)
-			e->sets_seen = !s->v.readonly;
+			e->sets_seen = !s->v.readonly && (s->v.rights & ACL_S);   /* RFC 4314 4 */
 		if (it->kind != FI_FLAGS && it->kind != FI_UID)
 			e->need_stat = true;
 	}

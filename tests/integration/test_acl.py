@@ -101,6 +101,25 @@ class Acl(unittest.TestCase):
         _, t = a.cmd("SETACL ro carol lrz")
         self.assertIn("BAD", t)
 
+    def test_copy_needs_insert_and_fetch_seen_needs_s(self):
+        a, c = self.conn("alice"), self.conn("carol")
+        a.ok("CREATE lw")
+        a.append("lw", MSG)
+        a.ok("CREATE target")
+        a.ok("SETACL lw carol lrw")     # read and write flags, but no 's'
+        a.ok("SETACL target carol lr")  # may see the target, not insert
+        c.ok('SELECT "Other Users/alice/lw"')
+        u, _ = c.ok("FETCH 1 BODY[]")
+        self.assertNotIn("\\Seen", "".join(u))
+        u, _ = a.ok("STATUS lw (UNSEEN)")
+        self.assertIn("UNSEEN 1", u[0])
+        _, t = c.cmd('COPY 1 "Other Users/alice/target"')
+        self.assertIn("NO [NOPERM]", t)
+        _, t = c.cmd('MOVE 1 "Other Users/alice/target"')
+        self.assertIn("NO", t)
+        a.ok("SETACL target carol +i")
+        c.ok('COPY 1 "Other Users/alice/target"')
+
     def test_shared_namespace(self):
         a, b = self.conn("alice"), self.conn("bob")
         a.ok('CREATE "Shared/board"')
