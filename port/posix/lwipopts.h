@@ -54,6 +54,9 @@
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_KEEPALIVE 0
+/* Unpredictable initial sequence numbers (RFC 6528), firmware/tcp_isn.c. */
+#define LWIP_HOOK_FILENAME "tcp_isn.h"
+#define LWIP_HOOK_TCP_ISN tcp_isn
 #define TCP_LISTEN_BACKLOG 0
 
 /* PCBs: every session, the connections that are only told "* BYE" while
