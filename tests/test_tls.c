@@ -12,48 +12,19 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
+#include "flash_sim.h"
 #include "imapd_config.h"
 #include "store.h"
 #include "tls.h"
 #include "unit.h"
 
-/* ---- a RAM NOR flash and the store on it ---- */
+/* ---- the store, on the RAM flash simulator ---- */
 
 #define FLASH_SECTOR 4096u
 #define FLASH_SECTORS 64u
 static uint8_t flash_mem[FLASH_SECTOR * FLASH_SECTORS];
-
-static int rf_read(const struct flash_dev *f, uint32_t addr, void *buf, uint32_t len)
-{
-	(void)f;
-	memcpy(buf, flash_mem + addr, len);
-	return 0;
-}
-
-static int rf_prog(const struct flash_dev *f, uint32_t addr, const void *buf, uint32_t len)
-{
-	(void)f;
-	for (uint32_t i = 0; i < len; i++)
-		flash_mem[addr + i] &= ((const uint8_t *)buf)[i];
-	return 0;
-}
-
-static int rf_erase(const struct flash_dev *f, uint32_t sector)
-{
-	(void)f;
-	memset(flash_mem + sector * FLASH_SECTOR, 0xff, FLASH_SECTOR);
-	return 0;
-}
-
-static int rf_sync(const struct flash_dev *f)
-{
-	(void)f;
-	return 0;
-}
-
-static const struct flash_dev ram_flash = {
-	{ FLASH_SECTOR, FLASH_SECTORS, 4 }, rf_read, rf_prog, rf_erase, rf_sync, NULL,
-};
+static uint32_t flash_erases[FLASH_SECTORS];
+static struct flash_sim flash;
 static struct store st;
 
 /* ---- an in-memory plain transport ---- */
@@ -267,8 +238,11 @@ static struct tls_conn conn1;
 
 TEST(first_start_generates_and_stores)
 {
-	CHECK_EQ_INT(store_format(&st, &ram_flash), STORE_OK);
-	CHECK_EQ_INT(store_mount(&st, &ram_flash), STORE_OK);
+	static const struct flash_geometry geo = { FLASH_SECTOR, FLASH_SECTORS, 4 };
+	flash_sim_init(&flash, &geo, flash_mem, flash_erases, NULL, NULL);
+	flash_sim_erase_all(&flash);
+	CHECK_EQ_INT(store_format(&st, &flash.dev), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st, &flash.dev), STORE_OK);
 	CHECK_EQ_INT(tls_fingerprint((char[TLS_FINGERPRINT_LEN]){ 0 }), TLS_ERR_NOTREADY);
 	CHECK_EQ_INT(tls_init(&st, "test-device", 0x0f02000a /* 10.0.2.15 */), TLS_OK);
 

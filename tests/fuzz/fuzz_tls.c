@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flash_sim.h"
 #include "store.h"
 #include "tls.h"
 
@@ -23,38 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SECTOR 4096u
 #define SECTORS 16u
 static uint8_t flash_mem[SECTOR * SECTORS];
-
-static int rf_read(const struct flash_dev *f, uint32_t a, void *b, uint32_t n)
-{
-	(void)f;
-	memcpy(b, flash_mem + a, n);
-	return 0;
-}
-
-static int rf_prog(const struct flash_dev *f, uint32_t a, const void *b, uint32_t n)
-{
-	(void)f;
-	for (uint32_t i = 0; i < n; i++)
-		flash_mem[a + i] &= ((const uint8_t *)b)[i];
-	return 0;
-}
-
-static int rf_erase(const struct flash_dev *f, uint32_t s)
-{
-	(void)f;
-	memset(flash_mem + s * SECTOR, 0xff, SECTOR);
-	return 0;
-}
-
-static int rf_sync(const struct flash_dev *f)
-{
-	(void)f;
-	return 0;
-}
-
-static const struct flash_dev ram_flash = {
-	{ SECTOR, SECTORS, 4 }, rf_read, rf_prog, rf_erase, rf_sync, NULL,
-};
+static uint32_t flash_erases[SECTORS];
+static struct flash_sim flash;
 static struct store store;
 
 /* The plain transport: input arrives chunk by chunk, output is dropped. */
@@ -141,8 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t buf[4096];
 
 	if (!up) {
-		if (store_format(&store, &ram_flash) != STORE_OK ||
-		    store_mount(&store, &ram_flash) != STORE_OK || tls_init(&store, "fuzz", 0) != TLS_OK)
+		static const struct flash_geometry geo = { SECTOR, SECTORS, 4 };
+		flash_sim_init(&flash, &geo, flash_mem, flash_erases, NULL, NULL);
+		flash_sim_erase_all(&flash);
+		if (store_format(&store, &flash.dev) != STORE_OK ||
+		    store_mount(&store, &flash.dev) != STORE_OK || tls_init(&store, "fuzz", 0) != TLS_OK)
 			abort();
 		up = true;
 	}

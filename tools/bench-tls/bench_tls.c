@@ -26,6 +26,7 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
+#include "flash_sim.h"
 #include "imapd_config.h"
 #include "store.h"
 #include "tls.h"
@@ -37,42 +38,12 @@
 /* Block header of Mbed TLS's buffer allocator: 8 words. */
 #define ARENA_HEADER (8 * sizeof(void *))
 
-/* ---- a RAM flash for the store that keeps the certificate ---- */
+/* ---- the store that keeps the certificate, on the RAM flash simulator ---- */
 #define SECTOR 4096u
 #define SECTORS 64u
 static unsigned char flash_mem[SECTOR * SECTORS];
-
-static int rf_read(const struct flash_dev *f, uint32_t a, void *b, uint32_t n)
-{
-	(void)f;
-	memcpy(b, flash_mem + a, n);
-	return 0;
-}
-
-static int rf_prog(const struct flash_dev *f, uint32_t a, const void *b, uint32_t n)
-{
-	(void)f;
-	for (uint32_t i = 0; i < n; i++)
-		flash_mem[a + i] &= ((const unsigned char *)b)[i];
-	return 0;
-}
-
-static int rf_erase(const struct flash_dev *f, uint32_t s)
-{
-	(void)f;
-	memset(flash_mem + s * SECTOR, 0xff, SECTOR);
-	return 0;
-}
-
-static int rf_sync(const struct flash_dev *f)
-{
-	(void)f;
-	return 0;
-}
-
-static const struct flash_dev ram_flash = {
-	{ SECTOR, SECTORS, 4 }, rf_read, rf_prog, rf_erase, rf_sync, NULL,
-};
+static uint32_t flash_erases[SECTORS];
+static struct flash_sim flash;
 static struct store store;
 
 /* ---- the pipe: a plain transport on the server side ---- */
@@ -297,8 +268,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-tls [rounds 1..1000]\n");
 		return 2;
 	}
-	if (store_format(&store, &ram_flash) != STORE_OK ||
-	    store_mount(&store, &ram_flash) != STORE_OK) {
+	static const struct flash_geometry geo = { SECTOR, SECTORS, 4 };
+	flash_sim_init(&flash, &geo, flash_mem, flash_erases, NULL, NULL);
+	flash_sim_erase_all(&flash);
+	if (store_format(&store, &flash.dev) != STORE_OK || store_mount(&store, &flash.dev) != STORE_OK) {
 		fprintf(stderr, "bench-tls: store on RAM flash failed\n");
 		return 1;
 	}
