@@ -799,8 +799,21 @@ static const uint8_t *blob_rec(const uint8_t *b, uint32_t len, uint16_t i)
 	return pos + REC_FIXED <= len ? b + pos : NULL;
 }
 
+/* The window is full and every record in it is closed: the rest of the
+ * message cannot change it. */
+static bool window_settled(const struct mime_parser *p)
+{
+	if (!p->full)
+		return false;
+	for (unsigned i = 0; i < p->nopen; i++)
+		if (p->open[i].rec)
+			return false;
+	return true;
+}
+
 /* Re-parse the message through the read callback into the work window,
- * storing records from index `first` on. */
+ * storing records from index `first` on; stops reading once the window is
+ * settled. */
 static int window_fill(const struct mime_view *v, uint16_t first)
 {
 	struct mime_work *w = v->work;
@@ -811,7 +824,7 @@ static int window_fill(const struct mime_view *v, uint16_t first)
 		return MIME_EIO;
 	w->win_valid = false;
 	mime_parse_init(&w->parser, w->win, sizeof(w->win), first);
-	while (off < v->msg_size) {
+	while (off < v->msg_size && !window_settled(&w->parser)) {
 		uint32_t want = v->msg_size - off;
 		int n;
 		if (want > sizeof(chunk))

@@ -25,6 +25,7 @@
 
 static unsigned char *msg;
 static uint32_t msg_len;
+static uint64_t read_bytes;    /* through the view's callback (re-parses) */
 
 static int file_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 {
@@ -34,6 +35,7 @@ static int file_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 	if (len > msg_len - off)
 		len = msg_len - off;
 	memcpy(buf, msg + off, len);
+	read_bytes += len;
 	return (int)len;
 }
 
@@ -278,6 +280,8 @@ int main(int argc, char **argv)
 	for (i++; i < argc; i++)
 		if (print_section(&v, argv[i]))
 			return 1;
+	if (!machine)
+		printf("read back through the view: %llu bytes\n", (unsigned long long)read_bytes);
 	free(msg);
 	return 0;
 }
