@@ -135,22 +135,26 @@ static int append_sink(struct imap_session *s, const char *d, uint32_t len)
 			a->tail = true;
 		return n;
 	}
-	/* the command line must end right after the literal */
+	/* the command line must end right after the literal (and its ')') */
 	uint32_t used = 0;
 	while (used < len) {
 		char c = d[used++];
-		if (c == '\n') {
+		if (a->close_paren) {
+			a->close_paren = false;
+			if (c == ')')
+				continue;
+		} else if (c == '\n') {
 			imap_stream_end(s);
 			s->step = (a->discard) ? NULL : append_finish;
 			return (int)used;
+		} else if (c == '\r' && !a->tail_len) {
+			a->tail_len++;
+			continue;
 		}
-		if (c != '\r' || a->tail_len) {
-			/* anything else: drop the line, answer BAD */
-			imap_stream_begin(s, skip_rest);
-			s->step = tail_bad;
-			return (int)used;
-		}
-		a->tail_len++;
+		/* anything else: drop the line, answer BAD */
+		imap_stream_begin(s, skip_rest);
+		s->step = tail_bad;
+		return (int)used;
 	}
 	return (int)used;
 }
@@ -222,6 +226,13 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 		if (!imap_p_date_time(&p, &date, &tz) || !imap_p_sp(&p))
 			return false;
 	}
+	/* RFC 6855 4: "UTF8" SP "(" literal8 ")" carries a UTF-8 message */
+	bool utf8_item = false;
+	if (imap_p_keyword(&p, "UTF8")) {
+		if (!imap_p_sp(&p) || !imap_p_char(&p, '(') || !imap_p_char(&p, '~'))
+			return false;
+		utf8_item = true;
+	}
 	if (!imap_p_end(&p))
 		return false;
 
@@ -241,8 +252,13 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 	const char *why;
 	store_mbox_t mb;
 	struct store_mbox_info info;
+	a->close_paren = utf8_item;
 	if (s->state == IMAP_S_NOTAUTH) {
 		refuse(s, nonsync, n, "BAD", "Not authenticated");
+		return true;
+	}
+	if (utf8_item && !s->utf8) {
+		refuse(s, nonsync, n, "BAD", "UTF8 APPEND needs ENABLE UTF8=ACCEPT first");
 		return true;
 	}
 	if (!imap_mailbox_name(s, &mbox, name, sizeof(name), &why)) {

@@ -33,9 +33,9 @@ struct imap_append_state {
 	bool tail;                /* the message is in; reading the end of the line */
 	bool discard;             /* refused non-synchronising literal: drop it */
 	int err;                  /* first store error, answered at the end */
-	uint32_t uidvalidity, uid;
+	uint32_t uidvalidity;
 	uint8_t tail_len;
-	char tail_buf[2];
+	bool close_paren;         /* UTF8 (~{n}...) of RFC 6855 ends with ')' */
 };
 
 struct imap_idle_state {

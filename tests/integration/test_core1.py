@@ -287,6 +287,23 @@ class Core1(unittest.TestCase):
         u, _ = c.ok("STATUS ap1 (MESSAGES)")
         self.assertIn("MESSAGES 4", u[0])
 
+    def test_append_utf8_item(self):
+        c = self.conn()
+        msg = "Subject: Grüße\r\n\r\nÄrger\r\n".encode()
+        c.send(b"u APPEND INBOX UTF8 (~{%d}\r\n" % len(msg))
+        ln = c.line()
+        self.assertTrue(ln.startswith(b"u BAD"), ln)   # UTF8=ACCEPT not enabled
+        c.ok("ENABLE UTF8=ACCEPT")
+        c.send(b"v APPEND INBOX UTF8 (~{%d}\r\n" % len(msg))
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send(msg + b")\r\n")
+        _, t = c.collect("v")
+        self.assertIn("OK [APPENDUID", t)
+        c.send(b"w APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b"\r\n")
+        _, t = c.collect("w")
+        self.assertTrue(t.startswith("w BAD"), t)   # the ')' is missing
+        c.ok("NOOP")
+
     def test_append_streamed_in_small_segments(self):
         c = self.conn()
         c.ok("CREATE ap2")
