@@ -2,6 +2,7 @@
 slot limit, the bounded line reader, pipelining, and clean shutdown."""
 import imaplib
 import socket
+import struct
 import threading
 import time
 import unittest
@@ -117,6 +118,54 @@ class Basics(ServerTestCase):
             self.assertIn("a1 OK", rest)
             self.assertIn("* BYE", rest)
             self.assertIn("a2 OK", rest)
+
+
+class Robustness(ServerTestCase):
+    """Clients that vanish at awkward moments must not leak slots or crash
+    the server (the harness checks the log for sanitizer reports)."""
+
+    def all_slots_free(self):
+        # Every slot can be taken again (slots are released asynchronously).
+        deadline = time.monotonic() + 5
+        while True:
+            conns = []
+            try:
+                for _ in range(8):
+                    r = RawConn(self.srv.port)
+                    conns.append(r)
+                    if not r.line().startswith("* OK"):
+                        break
+                else:
+                    return
+            finally:
+                for r in conns:
+                    r.close()
+            self.assertLess(time.monotonic(), deadline, "slots not released")
+            time.sleep(0.1)
+
+    def test_reset_while_output_is_queued(self):
+        for _ in range(5):
+            r = RawConn(self.srv.port)
+            r.greeting()
+            r.send("".join("c%d CAPABILITY\r\n" % i for i in range(500)))
+            # RST instead of FIN: lwIP reports the pcb dead (imapd_err).
+            r.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              struct.pack("ii", 1, 0))
+            r.close()
+        self.all_slots_free()
+
+    def test_churn(self):
+        for i in range(100):
+            s = socket.create_connection((HOST, self.srv.port), timeout=10)
+            if i % 3 == 1:
+                s.sendall(b"x1 NOOP\r\nx2 LOG")      # a partial command, then gone
+            elif i % 3 == 2:
+                s.makefile("rb").readline()
+            s.close()
+        self.all_slots_free()
+        with self.srv.raw() as r:
+            r.greeting()
+            self.assertTrue(r.cmd("a NOOP")[-1].startswith("a OK"))
 
 
 class SlotLimit(unittest.TestCase):
