@@ -59,14 +59,14 @@ static struct imapd {
 
 static const char too_many[] = "* BYE Too many connections\r\n";
 
+/* Uses only the transport's copy of the peer: the pcb may be gone. */
 static void slot_log_peer(const struct imapd_slot *sl, const char *what)
 {
-	const struct tcp_pcb *pcb = sl->tcp.pcb;
 	uint32_t a = sl->tcp.peer;    /* network order: first octet first in memory */
 	const uint8_t *o = (const uint8_t *)&a;
 
 	port_log(PORT_LOG_INFO, "slot %u: %s %u.%u.%u.%u:%u", (unsigned)(sl - srv.slots), what,
-		 o[0], o[1], o[2], o[3], pcb ? pcb->remote_port : 0);
+		 o[0], o[1], o[2], o[3], sl->tcp.peer_port);
 }
 
 static err_t imapd_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
@@ -93,11 +93,13 @@ static void pcb_detach(struct tcp_pcb *pcb)
 	tcp_poll(pcb, NULL, 0);
 }
 
+/* The pcb is gone or lwIP's now: forget it first, so nothing released
+ * below can reach it through the transport. */
 static void slot_free(struct imapd_slot *sl)
 {
+	tcp_transport_detach(&sl->tcp);
 	imap_session_closed(&sl->session);
 	tls_conn_release(&sl->tls);
-	tcp_transport_detach(&sl->tcp);
 	sl->state = SLOT_FREE;
 	sl->kick = false;
 }
@@ -189,9 +191,7 @@ static void imapd_err(void *arg, err_t err)
 {
 	struct imapd_slot *sl = arg;
 
-	tcp_transport_detach(&sl->tcp);
-	port_log(PORT_LOG_INFO, "slot %u: connection lost (%s)", (unsigned)(sl - srv.slots),
-		 err == ERR_RST ? "reset by peer" : err == ERR_ABRT ? "timed out" : "error");
+	slot_log_peer(sl, err == ERR_RST ? "reset by" : err == ERR_ABRT ? "timed out:" : "lost");
 	slot_free(sl);
 }
 

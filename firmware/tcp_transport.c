@@ -111,6 +111,7 @@ void tcp_transport_init(struct tcp_transport *tt, struct tcp_pcb *pcb)
 	tt->pcb = pcb;
 	tt->rx = NULL;
 	tt->peer = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
+	tt->peer_port = pcb->remote_port;
 	tt->eof = false;
 	tt->closing = false;
 }

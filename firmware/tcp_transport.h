@@ -26,6 +26,7 @@ struct tcp_transport {
 	struct tcp_pcb *pcb;      /* NULL once lwIP has freed it */
 	struct pbuf *rx;          /* received, not yet read (one chain) */
 	uint32_t peer;            /* IPv4, network order */
+	uint16_t peer_port;       /* for logs: valid after the pcb is gone */
 	bool eof;                 /* the peer has sent FIN */
 	bool closing;             /* close() was called */
 };
