@@ -56,11 +56,12 @@ int tls_crypto_init(void);
 
 /* Load the key and certificate from the store, or generate and persist a
  * P-256 key and a self-signed certificate (CN hostname; SAN DNS hostname,
- * DNS localhost, IP 127.0.0.1 and ipv4 if non-zero, network order), log the
- * certificate's SHA-256 fingerprint, and set up the server configuration. */
+ * DNS localhost, IP 127.0.0.1 and ipv4 if non-zero, network order), and set
+ * up the server configuration. Idempotent once it has succeeded. */
 int tls_init(struct store *s, const char *hostname, uint32_t ipv4);
 
-/* SHA-256 of the certificate in use, "AB:CD:..." (95 chars + NUL). */
+/* SHA-256 of the certificate in use, "AB:CD:..." (95 chars + NUL), for the
+ * platform to print on its console at start-up. */
 #define TLS_FINGERPRINT_LEN 96
 int tls_fingerprint(char out[TLS_FINGERPRINT_LEN]);
 
