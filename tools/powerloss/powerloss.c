@@ -600,6 +600,25 @@ static bool same_index(void)
 		}
 	}
 	{
+		/* the same keys with the same values (table order may differ) */
+		char k[STORE_CFG_KEY_MAX + 1];
+		uint8_t va[600], vb[600];
+		uint32_t cur = 0, na = 0, nb = 0;
+
+		while (store_cfg_next(&st, NULL, &cur, k) == 1) {
+			int ra = store_cfg_get(&st, k, va, sizeof(va)), rb = store_cfg_get(&chk, k, vb, sizeof(vb));
+
+			if (ra != rb || ra < 0 || memcmp(va, vb, (size_t)ra))
+				return fail("config %s differs", k), false;
+			na++;
+		}
+		cur = 0;
+		while (store_cfg_next(&chk, NULL, &cur, k) == 1)
+			nb++;
+		if (na != nb)
+			return fail("config: %u keys live, %u after a rescan", na, nb), false;
+	}
+	{
 		struct store_stats a, b;
 
 		store_get_stats(&st, &a);
@@ -640,6 +659,7 @@ static uint64_t dry_run(const struct geo_cfg *g, uint32_t wseed, int steps)
 {
 	struct run r;
 
+	why[0] = 0;
 	setup_flash(g);
 	start(&r, wseed);
 	run_steps(&r, steps);
@@ -647,6 +667,14 @@ static uint64_t dry_run(const struct geo_cfg *g, uint32_t wseed, int steps)
 		fprintf(stderr, "powerloss: workload %u fails without a cut: %s\n", wseed,
 			why[0] ? why : "I/O error");
 		exit(1);
+	}
+	if (verbose) {
+		struct store_stats ss;
+
+		store_get_stats(&st, &ss);
+		printf("workload %u: %d steps, %llu erases, %u messages, live %llu of %llu bytes\n", wseed,
+		       steps, (unsigned long long)fs.erase_total, ss.messages,
+		       (unsigned long long)ss.live_bytes, (unsigned long long)ss.flash_bytes);
 	}
 	return fs.ops;
 }
@@ -706,6 +734,7 @@ int main(int argc, char **argv)
 	uint64_t cuts = 2000, done = 0, res[4] = { 0, 0, 0, 0 };
 	uint32_t seed = 1;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--cuts") && i + 1 < argc)
 			cuts = strtoull(argv[++i], NULL, 10);
@@ -719,13 +748,18 @@ int main(int argc, char **argv)
 		}
 	}
 	for (uint32_t w = seed; done < cuts; w++) {
-		const struct geo_cfg *g = &geos[w % (sizeof(geos) / sizeof(geos[0]))];
+		const struct geo_cfg *g = &geos[(w + w / 4u) % (sizeof(geos) / sizeof(geos[0]))];
 		/* mostly short workloads cut everywhere, every fourth a long one cut
 		 * at random points */
-		bool lng = w % 4 == 3;
-		int steps = lng ? 400 + (int)(w % 200) : 20 + (int)(w % 40);
+		/* Three kinds of workload: short ones cut at every operation from
+		 * the start; long ones cut at every operation of their last
+		 * stretch (full, collecting); long ones cut at random points. */
+		int kind = (int)(w % 4u);
+		int steps = kind == 0 ? 20 + (int)(w % 40) : 300 + (int)(w % 200);
 		uint64_t total = dry_run(g, w, steps);
-		uint64_t n = lng ? 500 : 2u * total;
+		uint64_t window = kind == 0 ? total : total < 300 ? total : 300;
+		uint64_t n = kind == 3 ? 500 : 2u * window;
+		bool lng = kind == 3;
 
 		for (uint64_t k = 0; k < n && done < cuts; k++, done++) {
 			uint64_t at;
@@ -739,7 +773,7 @@ int main(int argc, char **argv)
 				at = 1u + (uint64_t)x % total;
 				mode = x & 1u ? FLASH_SIM_CUT_DURING : FLASH_SIM_CUT_BEFORE;
 			} else {
-				at = 1u + k / 2u;
+				at = total - window + 1u + k / 2u;
 				mode = k & 1u ? FLASH_SIM_CUT_DURING : FLASH_SIM_CUT_BEFORE;
 			}
 			{
