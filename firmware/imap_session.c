@@ -502,6 +502,19 @@ static bool is_append_cmd(const struct imap_session *s)
 	return rest > 7 && strncasecmp(sp + 1, "APPEND ", 7) == 0;
 }
 
+/* The current command is refused (TOOBIG): of what was read only the tag
+ * (and its SP) is kept, for the BAD. */
+static void refuse_command(struct imap_session *s)
+{
+	s->toobig = true;
+	if (s->cmd_len > IMAPD_TAG_MAX + 1)
+		s->cmd_len = IMAPD_TAG_MAX + 1;
+}
+
+/* Bytes kept of a refused command's line: enough for the longest literal
+ * announcement "{4294967295+}\r\n" that may end it. */
+#define REFUSED_TAIL 16
+
 /* A complete line (ending in LF) sits at cmd[line_start..cmd_len). */
 static void line_done(struct imap_session *s, uint32_t line_start)
 {
@@ -520,7 +533,7 @@ static void line_done(struct imap_session *s, uint32_t line_start)
 				start_command(s);
 				return;
 			}
-			s->toobig = true;
+			refuse_command(s);
 			s->lit_left = n;
 			s->rd = RD_DISCARD;
 			return;
@@ -555,13 +568,25 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 			const char *lf = memchr(d + used, '\n', len - used);
 			size_t take = lf ? (size_t)(lf - (d + used)) + 1 : len - used;
 			if (s->toobig) {
-				/* over-long line: drop bytes, keep counting to the LF */
+				/* The command is refused already: drop the rest of its
+				 * line but its last bytes. A literal announced there must
+				 * still be skipped, not read as commands. */
+				size_t keep = take < REFUSED_TAIL ? take : REFUSED_TAIL;
+				uint32_t have = s->cmd_len - line_start;
+				if (have + keep > REFUSED_TAIL) {
+					uint32_t drop = have + (uint32_t)keep - REFUSED_TAIL;
+					memmove(s->cmd + line_start, s->cmd + line_start + drop,
+						have - drop);
+					s->cmd_len -= drop;
+				}
+				memcpy(s->cmd + s->cmd_len, d + used + take - keep, keep);
+				s->cmd_len += (uint32_t)keep;
 				used += take;
 				if (lf) {
-					s->cmd_len = line_start;
-					s->cmd[s->cmd_len++] = '\n';
-					line_done(s, line_start);
 					s->line_start = 0;
+					line_done(s, line_start);
+					if (s->rd == RD_DISCARD)
+						s->line_start = s->cmd_len;
 				}
 				continue;
 			}
@@ -575,9 +600,7 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 				memcpy(s->cmd + s->cmd_len, d + used, room);
 				s->cmd_len += (uint32_t)room;
 				used += room;
-				s->toobig = true;
-				if (s->cmd_len > IMAPD_TAG_MAX + 1)
-					s->cmd_len = IMAPD_TAG_MAX + 1;   /* the tag and its SP */
+				refuse_command(s);
 				s->line_start = s->cmd_len;
 				continue;
 			}
