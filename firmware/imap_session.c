@@ -804,9 +804,12 @@ void imap_session_run(struct imap_session *s)
 	out_flush(s);
 	s->t->ops->flush(s->t);
 	/* Out of budget: the transport may still hold input (TLS plaintext
-	 * already decrypted raises no network event), so run again. */
-	if (budget == 0 || s->in_pos < s->in_len ||
-	    (s->have_cmd && s->last_result == IMAP_MORE && imap_out_room(s) >= IMAPD_OUT_RESERVE))
+	 * already decrypted raises no network event), so run again. A
+	 * sleeping command is woken by the tick only, even with input queued
+	 * behind it. */
+	if (!s->sleeping &&
+	    (budget == 0 || s->in_pos < s->in_len ||
+	     (s->have_cmd && s->last_result == IMAP_MORE && imap_out_room(s) >= IMAPD_OUT_RESERVE)))
 		s->wake = true;
 }
 
