@@ -6,6 +6,7 @@
  */
 #include "imap_fake.h"
 #include "imap_internal.h"
+#include "login_throttle.h"
 #include "unit.h"
 
 static struct fake_conn c1, c2;
@@ -160,7 +161,7 @@ TEST(literal_too_big_nonsync)
 
 TEST(line_too_long)
 {
-	static char big[IMAPD_LINE_MAX + 100];
+	static char big[IMAPD_LINE_MAX + 200];
 	fake_open(&c1);
 	fake_settle(&c1);
 	fake_take(&c1);
@@ -185,6 +186,21 @@ TEST(line_too_long)
 	char want[160];
 	snprintf(want, sizeof want, "%s BAD [TOOBIG] Command line or literal too long\r\n", tag);
 	CHECK_EQ_STR(fake_cmd(&c1, ""), want);
+	/* a literal announced at the end of an over-long line is skipped, its
+	 * bytes are not read as commands */
+	size_t n = IMAPD_LINE_MAX + 100;
+	memset(big, 'x', n);
+	memcpy(big, "t4 LOGIN ", 9);
+	memcpy(big + n - 7, "{11+}\r\n", 7);
+	fake_send(&c1, big, n);
+	CHECK_EQ_STR(fake_cmd(&c1, "t5 LOGOUT\r\n\r\nt6 NOOP\r\n"),
+		     "t4 BAD [TOOBIG] Command line or literal too long\r\nt6 OK NOOP completed\r\n");
+	CHECK_EQ_INT(c1.closes, 0);
+	/* the same with a synchronising literal: answered at once, no "+" */
+	memcpy(big + n - 8, "{1000}\r\n", 8);
+	fake_send(&c1, big, n);
+	CHECK_EQ_STR(fake_cmd(&c1, ""), "t4 BAD [TOOBIG] Command line or literal too long\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "t7 NOOP\r\n"), "t7 OK NOOP completed\r\n");
 	/* a long line under the limit borrows a big buffer and works */
 	memset(big, ' ', 3000);
 	memcpy(big, "t3 LOGIN alice", 14);
@@ -389,6 +405,97 @@ TEST(autologout)
 	fake_close_conn(&c1);
 }
 
+TEST(append_refused_and_pipelined)
+{
+	open_login(&c1, "alice", "secret");
+	/* sync: refused before the "+", the client sends nothing */
+	CHECK_EQ_STR(fake_cmd(&c1, "a APPEND Nowhere {5}\r\n"),
+		     "a NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "b APPEND INBOX {0}\r\n"), "b NO [CANNOT] Empty message\r\n");
+	/* non-sync: the bytes (here looking like a command) are read and dropped */
+	CHECK_EQ_STR(fake_cmd(&c1, "c APPEND Nowhere {10+}\r\nd LOGOUT\r\n\r\ne NOOP\r\n"),
+		     "c NO [TRYCREATE] Mailbox doesn't exist\r\ne OK NOOP completed\r\n");
+	CHECK_EQ_INT(c1.closes, 0);
+	/* commands pipelined behind a message literal */
+	CHECK_EQ_STR(fake_cmd(&c1, "f APPEND INBOX {5+}\r\nhello\r\ng NOOP\r\n"),
+		     "f OK [APPENDUID 1 7] APPEND completed\r\ng OK NOOP completed\r\n");
+	/* more after the literal is MULTIAPPEND, which is not offered */
+	CHECK_EQ_STR(fake_cmd(&c1, "h APPEND INBOX {5+}\r\nhello (\\Seen)\r\ni NOOP\r\n"),
+		     "h BAD Unexpected data after the APPEND message (MULTIAPPEND is not supported)\r\n"
+		     "i OK NOOP completed\r\n");
+	store_mbox_t mb;
+	CHECK_EQ_INT(store_mbox_find(&fake_store, "alice", "INBOX", &mb), STORE_OK);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, mb), 7);
+	/* the APPEND line without a literal */
+	CHECK_EQ_STR(fake_cmd(&c1, "j APPEND INBOX\r\n"), "j BAD APPEND needs a message literal\r\n");
+	fake_close_conn(&c1);
+}
+
+TEST(reader_edges)
+{
+	fake_open(&c1);
+	fake_settle(&c1);
+	fake_take(&c1);
+	/* empty lines are ignored, a bare LF ends a line too */
+	CHECK_EQ_STR(fake_cmd(&c1, "\r\n\r\na NOOP\nb NOOP\r\n"),
+		     "a OK NOOP completed\r\nb OK NOOP completed\r\n");
+	/* no tag, bad tags */
+	CHECK_EQ_STR(fake_cmd(&c1, "NOOP\r\n"), "NOOP BAD Missing command\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "* NOOP\r\n"), "* BAD Invalid tag\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "+ NOOP\r\n"), "* BAD Invalid tag\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, " NOOP\r\n"), "* BAD Invalid tag\r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "a UID\r\n"), "a BAD Missing command after UID\r\n");
+	/* a NUL in the password is no way around the check */
+	fake_sends(&c1, "c LOGIN alice {7+}\r\n");
+	fake_send(&c1, "secret\0\r\n", 9);
+	CHECK_EQ_STR(fake_cmd(&c1, ""), "c BAD NUL in literal\r\n");
+	/* STARTTLS on a transport without it */
+	CHECK_EQ_STR(fake_cmd(&c1, "d STARTTLS\r\n"), "d NO [UNAVAILABLE] TLS is not available\r\n");
+	/* AUTHENTICATE PLAIN with a continuation, 1 byte per read */
+	c1.read_chunk = 1;
+	CHECK_EQ_STR(fake_cmd(&c1, "e AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+	CHECK_EQ_STR(fake_cmd(&c1, "AGFsaWNlAHNlY3JldA==\r\n"), LOGGED_IN("e"));   /* \0alice\0secret */
+	/* IDLE ended in the same read that started it */
+	c1.read_chunk = 0;
+	CHECK_EQ_STR(fake_cmd(&c1, "f IDLE\r\nDONE\r\ng NOOP\r\n"),
+		     "+ idling\r\nf OK IDLE terminated\r\ng OK NOOP completed\r\n");
+	fake_close_conn(&c1);
+}
+
+TEST(failed_login_delay)
+{
+	fake_open(&c1);
+	fake_settle(&c1);
+	fake_take(&c1);
+	/* the first few failures from a source are answered at once */
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_STR(fake_cmd(&c1, "a LOGIN alice x\r\n"),
+			     "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+	/* then the answer is held back: the session sleeps, nothing is read */
+	CHECK_EQ_STR(fake_cmd(&c1, "b LOGIN alice x\r\nc NOOP\r\n"), "");
+	CHECK(!imap_session_pending(&c1.s));
+	imap_session_tick(&c1.s, port_now_ms() + 10);
+	CHECK(!imap_session_pending(&c1.s));
+	CHECK_EQ_STR(fake_cmd(&c1, ""), "");
+	/* the tick after the delay wakes it */
+	imap_session_tick(&c1.s, port_now_ms() + THROTTLE_MAX_MS + 1000);
+	CHECK(imap_session_pending(&c1.s));
+	fake_settle(&c1);
+	CHECK_EQ_STR(fake_take(&c1),
+		     "b NO [AUTHENTICATIONFAILED] Authentication failed\r\nc OK NOOP completed\r\n");
+	/* success clears the record */
+	CHECK_EQ_STR(fake_cmd(&c1, "d LOGIN alice secret\r\n"), LOGGED_IN("d"));
+	fake_close_conn(&c1);
+	uint32_t peer = c1.peer;
+	fake_open(&c1);
+	c1.peer = peer;
+	fake_settle(&c1);
+	fake_take(&c1);
+	CHECK_EQ_STR(fake_cmd(&c1, "e LOGIN alice x\r\n"),
+		     "e NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+	fake_close_conn(&c1);
+}
+
 int main(void)
 {
 	fake_store_init();
@@ -406,6 +513,9 @@ int main(void)
 	RUN(idle_sees_append);
 	RUN(logout);
 	RUN(autologout);
+	RUN(append_refused_and_pipelined);
+	RUN(reader_edges);
+	RUN(failed_login_delay);
 	fake_store_done();
 	return UNIT_DONE();
 }
