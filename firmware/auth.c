@@ -12,6 +12,7 @@
 #include "imapd_config.h"
 #include "port.h"
 #include "store.h"
+#include "tls.h"
 
 #include "mbedtls/constant_time.h"
 #include "mbedtls/md.h"
@@ -46,6 +47,10 @@ static bool user_key(const char *user, char key[STORE_CFG_KEY_MAX + 1])
 
 static int derive(const char *password, const uint8_t *salt, uint32_t iter, uint8_t out[AUTH_HASH])
 {
+	/* Mbed TLS allocates from the static arena tls_crypto_init() sets up
+	 * (idempotent), so users can be handled before any listener starts */
+	if (tls_crypto_init() != 0)
+		return -1;
 	return mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)password,
 					     strlen(password), salt, AUTH_SALT, iter, AUTH_HASH, out);
 }

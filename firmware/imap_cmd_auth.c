@@ -112,6 +112,10 @@ int imap_cmd_starttls(struct imap_session *s)
 		imap_tagged(s, "NO", "[UNAVAILABLE] TLS is not available");
 		return IMAP_DONE;
 	}
+	if (s->t->ops->can_start_tls && !s->t->ops->can_start_tls(s->t)) {
+		imap_tagged(s, "NO", "[UNAVAILABLE] All TLS sessions are in use, try again later");
+		return IMAP_DONE;
+	}
 	imap_tagged(s, "OK", "Begin TLS negotiation now");
 	s->starttls_req = true;
 	return IMAP_DONE;

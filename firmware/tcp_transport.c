@@ -94,12 +94,19 @@ static uint32_t tt_peer_addr(const struct transport *t)
 	return tt_of_const(t)->peer;
 }
 
+static int tt_can_start_tls(const struct transport *t)
+{
+	(void)t;
+	return 0;   /* a bare TCP transport has no TLS under it */
+}
+
 static const struct transport_ops tcp_transport_ops = {
 	.read = tt_read,
 	.write = tt_write,
 	.write_space = tt_write_space,
 	.flush = tt_flush,
 	.start_tls = tt_start_tls,
+	.can_start_tls = tt_can_start_tls,
 	.is_secure = tt_is_secure,
 	.close = tt_close,
 	.peer_addr = tt_peer_addr,

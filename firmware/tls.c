@@ -764,6 +764,17 @@ static int tls_op_start_tls(struct transport *t)
 	return tls_conn_start(c);
 }
 
+static int tls_op_can_start_tls(const struct transport *t)
+{
+	const struct tls_conn *c = (const struct tls_conn *)t;
+	if (!tls.server_up || c->state != TLS_PLAIN)
+		return 0;
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
+		if (!tls_pool[i].owner)
+			return 1;
+	return 0;
+}
+
 static int tls_op_is_secure(const struct transport *t)
 {
 	const struct tls_conn *c = (const struct tls_conn *)t;
@@ -794,6 +805,7 @@ static const struct transport_ops tls_ops = {
 	.write_space = tls_op_write_space,
 	.flush = tls_op_flush,
 	.start_tls = tls_op_start_tls,
+	.can_start_tls = tls_op_can_start_tls,
 	.is_secure = tls_op_is_secure,
 	.close = tls_op_close,
 	.peer_addr = tls_op_peer_addr,

@@ -28,6 +28,9 @@ struct transport_ops {
 	/* STARTTLS: discard any received, unread plaintext and begin a server
 	 * handshake. 0 on success, -1 if TLS is unavailable (no free TLS slot). */
 	int (*start_tls)(struct transport *t);
+	/* Would start_tls() find a TLS context now? Lets STARTTLS answer NO
+	 * instead of OK-then-BYE when every TLS slot is busy. */
+	int (*can_start_tls)(const struct transport *t);
 	/* Non-zero once the pipe is encrypted (handshake done). */
 	int (*is_secure)(const struct transport *t);
 	/* Close after queued output has been sent. The session must not use the
