@@ -12,16 +12,15 @@
  * first input byte picks the transports' read chunk and write room, so short
  * reads and output back-pressure are both exercised.
  *
- * Invariants checked on everything the server sends to either client: it is a sequence of
- * CRLF-terminated lines with no bare CR or LF and no NUL outside literals;
- * each line starts "* ", "+ " or with "<tag> OK|NO|BAD "; a "{n}" at a line
- * end is followed by exactly n literal bytes. And: the session goes idle
- * after every line (no livelock), never writes after close(), and the
- * server's bounded buffers return to the pool (a leaked big buffer would
- * stall a later run, which counts as a livelock).
+ * Invariants checked on everything the server sends to either client: it
+ * is a sequence of CRLF-terminated lines with no bare CR or LF and no NUL
+ * outside literals; each line starts "* ", "+ " or with "<tag> OK|NO|BAD ";
+ * a "{n}" at a line end is followed by exactly n literal bytes. And: both
+ * sessions go idle after every line (no livelock), never write after
+ * close(), and the server's bounded buffers return to the pool (a leaked big
+ * buffer would stall a later run, which counts as a livelock).
  * FUZZ_SESSION_TRACE=1 in the environment prints the server's output.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
