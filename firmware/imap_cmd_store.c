@@ -17,7 +17,7 @@
 #include "imap_msgset.h"
 
 #ifndef IMAPD_STORE_SLICE
-#define IMAPD_STORE_SLICE 4    /* flag writes per slice: each is a flash program */
+#define IMAPD_STORE_SLICE 1    /* flag writes per slice: each is a durable flash program */
 #endif
 
 enum { MODE_SET, MODE_ADD, MODE_REMOVE };
