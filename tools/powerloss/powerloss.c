@@ -365,10 +365,14 @@ static void step(struct run *r)
 		r->pend.op = OP_NONE;
 }
 
-/* Run steps ops (polling the collector between them); stops at a cut. */
-static void run_steps(struct run *r, int steps)
+/* Run up to steps operations (polling the collector between them); stops
+ * at a cut, or before a step once the flash has done op_limit operations.
+ * Returns the steps done. */
+static int run_steps(struct run *r, int steps, uint64_t op_limit)
 {
-	for (int n = 0; n < steps && !r->cut && !r->bug; n++) {
+	int n;
+
+	for (n = 0; n < steps && !r->cut && !r->bug && fs.ops < op_limit; n++) {
 		step(r);
 		for (int p = (int)(rnd() % 6); p > 0 && !r->cut; p--)
 			if (!store_poll(&st) && fs.powered_off)
@@ -376,6 +380,7 @@ static void run_steps(struct run *r, int steps)
 	}
 	if (fs.powered_off)
 		r->cut = true;
+	return n;
 }
 
 /* ---- checking a mounted store against the model ---- */
@@ -662,7 +667,7 @@ static uint64_t dry_run(const struct geo_cfg *g, uint32_t wseed, int steps)
 	why[0] = 0;
 	setup_flash(g);
 	start(&r, wseed);
-	run_steps(&r, steps);
+	run_steps(&r, steps, UINT64_MAX);
 	if (r.bug || why[0]) {
 		fprintf(stderr, "powerloss: workload %u fails without a cut: %s\n", wseed,
 			why[0] ? why : "I/O error");
@@ -681,17 +686,59 @@ static uint64_t dry_run(const struct geo_cfg *g, uint32_t wseed, int steps)
 
 enum { OK = 0, LOST = 1, CORRUPT = 2, UNMOUNTABLE = 3 };
 
+/* The state of a workload a number of steps in, so that the cuts of its
+ * later stretch need not replay it from the start. */
+static struct snapshot {
+	bool valid;
+	uint32_t wseed;
+	int steps_done;
+	uint32_t rng;
+	struct run r;
+	struct flash_sim fs;
+	struct store st;
+	uint8_t mem[MAX_BYTES], written[MAX_BYTES / 8];
+	uint32_t erases[MAX_SECTORS];
+} snap;
+
+static void snapshot_take(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t op_limit)
+{
+	setup_flash(g);
+	start(&snap.r, wseed);
+	snap.steps_done = run_steps(&snap.r, steps, op_limit);
+	snap.valid = !snap.r.cut && !snap.r.bug;
+	snap.wseed = wseed;
+	snap.rng = rng_state;
+	snap.fs = fs;
+	snap.st = st;
+	memcpy(snap.mem, mem, sizeof(mem));
+	memcpy(snap.written, written, sizeof(written));
+	memcpy(snap.erases, erases, sizeof(erases));
+}
+
 static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t at,
 		   enum flash_sim_cut mode)
 {
 	struct run r;
-	int v, e;
+	int v, e, done = 0;
 
 	why[0] = 0;
-	setup_flash(g);
-	start(&r, wseed);
-	flash_sim_plan_cut(&fs, at, mode, wseed ^ (uint32_t)at);
-	run_steps(&r, steps);
+	if (snap.valid && snap.wseed == wseed && snap.fs.ops < at) {
+		/* resume from the snapshot: same bytes, same RAM, same dice */
+		fs = snap.fs;
+		st = snap.st;
+		memcpy(mem, snap.mem, sizeof(mem));
+		memcpy(written, snap.written, sizeof(written));
+		memcpy(erases, snap.erases, sizeof(erases));
+		r = snap.r;
+		rng_state = snap.rng;
+		done = snap.steps_done;
+		dev = &fs.dev;
+	} else {
+		setup_flash(g);
+		start(&r, wseed);
+	}
+	flash_sim_plan_cut(&fs, at - fs.ops, mode, wseed ^ (uint32_t)at);
+	run_steps(&r, steps - done, UINT64_MAX);
 	if (r.bug) {
 		fail("store I/O error without a power cut");
 		return CORRUPT;
@@ -711,7 +758,7 @@ static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t 
 	r.pend.op = OP_NONE;
 	r.cut = false;
 	/* keep working on the recovered image, then compare with a rescan */
-	run_steps(&r, 12);
+	run_steps(&r, 12, UINT64_MAX);
 	while (store_poll(&st))
 		;
 	if (r.bug || why[0])
@@ -760,6 +807,14 @@ int main(int argc, char **argv)
 		uint64_t window = kind == 0 ? total : total < 300 ? total : 300;
 		uint64_t n = kind == 3 ? 500 : 2u * window;
 		bool lng = kind == 3;
+
+		snap.valid = false;
+		if (kind != 0) {
+			uint32_t save = rng_state;
+
+			snapshot_take(g, w, steps, lng ? total / 2u : total - window);
+			rng_state = save;
+		}
 
 		for (uint64_t k = 0; k < n && done < cuts; k++, done++) {
 			uint64_t at;
