@@ -608,7 +608,7 @@ static int search_step(struct imap_session *s)
 		q->started = true;
 	}
 	for (unsigned n = 0; n < IMAPD_SEARCH_MSGS; n++) {
-		if (imap_out_room(s) < 64)
+		if (imap_out_room(s) < 160)   /* a result, or the line's end (search_finish) */
 			return IMAP_MORE;
 		if (q->phase == MS_NEXT) {
 			if (!next_message(s))
