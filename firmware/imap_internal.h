@@ -86,12 +86,12 @@ bool imap_view_uid_to_seq(struct imap_session *s, uint32_t uid, uint32_t *seq,
 			  uint32_t *idx);
 bool imap_view_is_recent(const struct imap_session *s, uint32_t uid);
 uint32_t imap_view_uid_max(const struct imap_session *s);   /* '*' in UID sets */
-/* \Recent count for STATUS: messages no session has been told of yet. */
 /* This session changed flags itself (STORE, FETCH setting \Seen) and
  * reports the result itself: the sync need not announce it again.
  * changes_before: the mailbox's store change counter just before. */
 void imap_view_own_change(struct imap_session *s, uint32_t changes_before, uint64_t modseq);
 uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb);
+/* \Recent count for STATUS: messages no session has been told of yet. */
 
 /* ---- expunge engine (imap_expunge.c), shared by EXPUNGE, UID EXPUNGE, CLOSE,
  * MOVE: removes \Deleted messages (restricted to a UID set if given) in
