@@ -12,7 +12,7 @@
 
 #include "store_int.h"
 
-#define GC_SLICE 4096u        /* message bytes moved per poll */
+#define GC_SLICE 4096u        /* bytes rewritten per poll (about) */
 #define GC_RECORDS 16         /* records examined per poll */
 
 void gc_reset(struct store *s, uint64_t first)
@@ -219,7 +219,10 @@ static bool gc_advance_tail(struct store *s)
 
 static bool gc_walk_step(struct store *s)
 {
-	for (int i = 0; i < GC_RECORDS; i++) {
+	uint32_t copied = 0;
+
+	/* bounded: GC_RECORDS records examined, GC_SLICE bytes rewritten */
+	for (int i = 0; i < GC_RECORDS && copied < GC_SLICE; i++) {
 		uint64_t pos = s->gc_pos;
 		struct rec r;
 		int e, aux = -1;
@@ -265,6 +268,7 @@ static bool gc_walk_step(struct store *s)
 			}
 			if (log_free(s) < r.len + s->pending_meta)
 				return false;
+			copied += r.len;
 			if (r.type == REC_MBOX) {
 				e = mbox_write_rec(s, r.slot, NULL);
 			} else {
