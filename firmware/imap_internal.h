@@ -90,8 +90,8 @@ uint32_t imap_view_uid_max(const struct imap_session *s);   /* '*' in UID sets *
  * reports the result itself: the sync need not announce it again.
  * changes_before: the mailbox's store change counter just before. */
 void imap_view_own_change(struct imap_session *s, uint32_t changes_before, uint64_t modseq);
-uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb);
 /* \Recent count for STATUS: messages no session has been told of yet. */
+uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb);
 
 /* ---- expunge engine (imap_expunge.c), shared by EXPUNGE, UID EXPUNGE, CLOSE,
  * MOVE: removes \Deleted messages (restricted to a UID set if given) in
