@@ -1833,7 +1833,8 @@ int store_cfg_get(struct store *s, const char *key, void *buf, uint32_t cap)
 	if (e == 0 || r.type != REC_CFG)
 		return STORE_CORRUPT;
 	vl = get16(s->scratch + SMALL_HDR + 1);
-	memcpy(buf, s->scratch + SMALL_HDR + 3 + kl, vl < cap ? vl : cap);
+	if (cap)
+		memcpy(buf, s->scratch + SMALL_HDR + 3 + kl, vl < cap ? vl : cap);
 	return (int)vl;
 }
 
