@@ -732,6 +732,41 @@ TEST(bad_arguments)
 	CHECK_EQ_INT(store_cfg_get(&st, "k", b, 4), STORE_INVAL);
 }
 
+/* A sector that fails to program or erase: the store reports STORE_IO,
+ * refuses further writes, keeps serving reads, and what was acknowledged
+ * is there after a remount. */
+TEST(bad_sector)
+{
+	static uint8_t badmap[64];
+	struct flash_geometry g = { 1024, 64, 1 };
+	store_mbox_t a;
+	uint32_t uid, n = 0;
+	int e;
+
+	flash_sim_init(&fs, &g, mem, erases, written, badmap);
+	flash_sim_erase_all(&fs);
+	dev = &fs.dev;
+	CHECK_EQ_INT(store_format(&st, dev), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st, dev), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(append(a, 500, 1, 100, 0, &uid), STORE_OK);
+	/* the sector after the head's goes bad */
+	badmap[(st.head / 1024u + 1u) % 64u] = 1;
+	while ((e = append(a, 500, 2 + n, 100, 0, &uid)) == STORE_OK)
+		n++;
+	CHECK_EQ_INT(e, STORE_IO);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "X", 0, &a), STORE_IO);
+	CHECK(same(0, 0, 500, 1));
+	badmap[(st.head / 1024u + 1u) % 64u] = 0;
+	memset(badmap, 0, sizeof(badmap));
+	remount();
+	CHECK_EQ_INT(store_msg_entries(&st, 0), n + 1u);
+	CHECK(same(0, 0, 500, 1));
+	for (uint32_t i = 0; i < n; i++)
+		CHECK(same(0, i + 1u, 500, 2 + i));
+	CHECK_EQ_INT(append(0, 500, 99, 100, 0, &uid), STORE_OK);
+}
+
 int main(void)
 {
 	RUN(format_mount_empty);
@@ -749,5 +784,6 @@ int main(void)
 	RUN(big_message_and_moves);
 	RUN(index_limit);
 	RUN(bad_arguments);
+	RUN(bad_sector);
 	return UNIT_DONE();
 }
