@@ -107,7 +107,9 @@ endif
 # Fuzzing itself is mk/fuzz.mk's (FUZZ_SECONDS per target).
 fuzz: fuzz-run
 
-bench: $(BUILD)/host/imapd $(BENCH_TARGETS)
+# One benchmark at a time: in parallel they would measure each other.
+bench: $(BUILD)/host/imapd
+	@for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory JOBS=1 $$t || exit 1; done
 
 clean:
 	rm -rf $(filter-out $(BUILD)/deps $(BUILD)/apt $(BUILD)/run,$(wildcard $(BUILD)/*)) $(CLEAN_DIRS)
