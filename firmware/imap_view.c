@@ -201,16 +201,37 @@ void imap_view_own_change(struct imap_session *s, uint32_t changes_before, uint6
 		s->v.flag_modseq = modseq;
 }
 
+/* A purge moves index positions, which a session may hold from one slice to
+ * the next while its update sync or a command's step (FETCH, SEARCH, COPY...)
+ * walks the mailbox. Such a purge is owed, and made at the end of the next
+ * update of any session selecting the mailbox. */
+static bool purge_owed[STORE_MAX_MAILBOXES];
+
+static bool holds_positions(const struct imap_session *o)
+{
+	return o->v.sync_phase != SY_IDLE ||
+	       (o->have_cmd && o->phase == IMAP_PH_EXEC && o->step != NULL);
+}
+
 /* Called whenever a session's view of mb moved on: drop the tombstones every
  * session selecting mb has already announced. */
 void imap_sessions_purge_tombstones(struct store *st, store_mbox_t mb)
 {
 	uint64_t upto = UINT64_MAX;
+	if (mb < 0 || mb >= STORE_MAX_MAILBOXES)
+		return;
 	for (int i = 0; i < imap_session_slots(); i++) {
 		struct imap_session *o = imap_session_slot(i);
-		if (o && o->v.mb == mb && o->v.exp_modseq < upto)
+		if (!o || o->v.mb != mb)
+			continue;
+		if (holds_positions(o)) {
+			purge_owed[mb] = true;
+			return;
+		}
+		if (o->v.exp_modseq < upto)
 			upto = o->v.exp_modseq;
 	}
+	purge_owed[mb] = false;
 	store_mbox_purge(st, mb, upto);
 	for (int i = 0; i < imap_session_slots(); i++) {
 		struct imap_session *o = imap_session_slot(i);
@@ -236,8 +257,11 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		return IMAP_DONE;
 	}
 	if (v->sync_phase == SY_IDLE) {
-		if (info.changes == v->changes && !v->resync)
+		if (info.changes == v->changes && !v->resync) {
+			if (purge_owed[v->mb])
+				imap_sessions_purge_tombstones(st, v->mb);
 			return IMAP_DONE;
+		}
 		v->changes = info.changes;
 		v->resync = false;
 		v->sync_modseq = info.highestmodseq;
@@ -319,5 +343,7 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			    (unsigned long)v->recent);
 	}
 	v->sync_phase = SY_IDLE;
+	if (purge_owed[v->mb])
+		imap_sessions_purge_tombstones(st, v->mb);
 	return IMAP_DONE;
 }
