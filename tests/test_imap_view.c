@@ -236,6 +236,122 @@ TEST(leaving_session_releases_tombstones)
 	fake_close_conn(&cb);
 }
 
+/* Count "* n EXPUNGE" lines in out. */
+static uint32_t expunges(const char *out)
+{
+	uint32_t n = 0;
+	for (const char *p = strstr(out, " EXPUNGE\r\n"); p; p = strstr(p + 1, " EXPUNGE\r\n"))
+		n++;
+	return n;
+}
+
+TEST(sliced_sync_survives_purge)
+{
+	/* S's update is cut into slices by a slow client; meanwhile T's update
+	 * purges a tombstone in front of where S stopped. S must still report
+	 * every expunge, and its count must match its view. */
+	enum { MANY = 400 };
+	static const char m[] = "Subject: x\r\n\r\nx\r\n";
+	struct fake_conn *a = &ca, *sl = &cb, *t = &cc;
+	store_mbox_t mb;
+	CHECK_EQ_INT(store_mbox_create(&fake_store, "alice", "Bulk", 0, &mb), STORE_OK);
+	for (int i = 0; i < MANY + 2; i++) {
+		uint32_t uid;
+		CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", "Bulk", m, sizeof m - 1, 0,
+					  &uid), STORE_OK);
+	}
+	login(a);
+	login(sl);
+	login(t);
+	fake_cmd(a, "a SELECT Bulk\r\n");
+	fake_cmd(sl, "s SELECT Bulk\r\n");
+	fake_cmd(t, "t SELECT Bulk\r\n");
+	/* an old tombstone that S has announced and T not yet */
+	CHECK_EQ_STR(fake_cmd(a, "x STORE 1 +FLAGS.SILENT (\\Deleted)\r\nx EXPUNGE\r\n"),
+		     "x OK STORE completed\r\n* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(sl, "n NOOP\r\n"), "* 1 EXPUNGE\r\nn OK NOOP completed\r\n");
+	/* many new ones */
+	char line[64];
+	snprintf(line, sizeof line, "y STORE 1:%d +FLAGS.SILENT (\\Deleted)\r\n", MANY);
+	fake_cmd(a, line);
+	CHECK_EQ_INT(expunges(fake_cmd(a, "y EXPUNGE\r\n")), MANY);
+	CHECK_EQ_INT(a->s.v.exists, 1);
+	/* S starts its update with no room on the wire: it stops part-way */
+	fake_take(sl);
+	fake_sends(sl, "n NOOP\r\n");
+	sl->room_per_pass = 1;
+	sl->room = 0;
+	imap_session_run(&sl->s);
+	CHECK(sl->s.have_cmd);
+	CHECK(sl->s.v.sync_phase != 0);
+	/* T catches up: all its tombstones are announced, the old one purged */
+	CHECK_EQ_INT(expunges(fake_cmd(t, "n NOOP\r\n")), MANY + 1);
+	/* S goes on */
+	sl->room_per_pass = 0;
+	fake_settle(sl);
+	const char *out = fake_take(sl);
+	CHECK_EQ_INT(expunges(out), MANY);
+	CHECK(strstr(out, "n OK NOOP completed\r\n") != NULL);
+	CHECK_EQ_INT(sl->s.v.exists, 1);
+	uint32_t last[] = { MANY + 2 };
+	check_map(sl, last, 1);
+	check_map(t, last, 1);
+	check_map(a, last, 1);
+	CHECK_EQ_INT(store_msg_entries(&fake_store, mb), 1);
+	fake_close_conn(a);
+	fake_close_conn(sl);
+	fake_close_conn(t);
+}
+
+TEST(sliced_fetch_survives_purge)
+{
+	/* S sends a large message to a slow client; meanwhile T's update would
+	 * purge a tombstone in front of it. S must go on with the same message. */
+	enum { BIG = 20000 };
+	static char x[BIG], y[BIG], want[BIG + 200];
+	struct fake_conn *a = &ca, *sl = &cb, *t = &cc;
+	store_mbox_t mb;
+	uint32_t uid;
+	memset(x, 'X', BIG);
+	memset(y, 'Y', BIG);
+	CHECK_EQ_INT(store_mbox_create(&fake_store, "alice", "Big", 0, &mb), STORE_OK);
+	CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", "Big", "a\r\n", 3, 0, &uid),
+		     STORE_OK);
+	CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", "Big", x, BIG, 0, &uid), STORE_OK);
+	CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", "Big", y, BIG, 0, &uid), STORE_OK);
+	login(a);
+	login(sl);
+	login(t);
+	fake_cmd(a, "a SELECT Big\r\n");
+	fake_cmd(sl, "s SELECT Big\r\n");
+	fake_cmd(t, "t SELECT Big\r\n");
+	CHECK_EQ_STR(fake_cmd(a, "x STORE 1 +FLAGS.SILENT (\\Deleted)\r\nx EXPUNGE\r\n"),
+		     "x OK STORE completed\r\n* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+	CHECK_EQ_STR(fake_cmd(sl, "n NOOP\r\n"), "* 1 EXPUNGE\r\nn OK NOOP completed\r\n");
+	CHECK_EQ_INT(store_msg_entries(&fake_store, mb), 3);   /* T has not been told */
+	/* S starts sending message 2 with no room on the wire */
+	fake_sends(sl, "f UID FETCH 2 BODY.PEEK[]\r\n");
+	sl->room_per_pass = 1;
+	sl->room = 0;
+	imap_session_run(&sl->s);
+	CHECK(sl->s.have_cmd);
+	CHECK_EQ_STR(fake_cmd(t, "n NOOP\r\n"), "* 1 EXPUNGE\r\nn OK NOOP completed\r\n");
+	sl->room_per_pass = 0;
+	fake_settle(sl);
+	int n = snprintf(want, sizeof want, "* 1 FETCH (UID 2 BODY[] {%d}\r\n", BIG);
+	memcpy(want + n, x, BIG);
+	strcpy(want + n + BIG, ")\r\nf OK FETCH completed\r\n");
+	const char *out = fake_take(sl);
+	CHECK_EQ_INT(strlen(out), strlen(want));
+	CHECK(strcmp(out, want) == 0);
+	/* the owed purge happened once S was done */
+	CHECK_EQ_STR(fake_cmd(sl, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+	CHECK_EQ_INT(store_msg_entries(&fake_store, mb), 2);
+	fake_close_conn(a);
+	fake_close_conn(sl);
+	fake_close_conn(t);
+}
+
 int main(void)
 {
 	fake_store_init();
@@ -246,6 +362,8 @@ int main(void)
 	RUN(new_mail_behind_tombstone);
 	RUN(appended_and_expunged_unseen);
 	RUN(leaving_session_releases_tombstones);
+	RUN(sliced_sync_survives_purge);
+	RUN(sliced_fetch_survives_purge);
 	fake_store_done();
 	return UNIT_DONE();
 }
