@@ -146,7 +146,7 @@ static void slot_reset(struct store *s, int mb)
 /* Read what a message record says about itself. */
 int msg_rec(struct store *s, uint32_t loc, struct rec *r)
 {
-	int e = rec_read(s, phys_lo(s, loc), r, false);
+	int e = rec_read(s, phys_lo(s, loc), r);
 
 	if (e < 0)
 		return e;
@@ -603,7 +603,7 @@ static int mount_walk(struct store *s, uint32_t last, bool do_replay, uint64_t *
 		/* A record boundary at or below the newest opened sector is in an
 		 * opened sector: something was written there, and its sector's
 		 * open header always goes first. */
-		e = rec_read(s, pos, &r, true);
+		e = rec_read(s, pos, &r);
 		if (e < 0)
 			return e;
 		if (e == 1) {
@@ -741,7 +741,7 @@ int store_mount(struct store *s, const struct flash_dev *f)
 		struct rec r;
 
 		for (uint64_t pos = first; lo_lsn(s, pos) == last;) {
-			e = rec_read(s, pos, &r, true);
+			e = rec_read(s, pos, &r);
 			if (e < 0)
 				return e;
 			if (e == 0)
@@ -1827,7 +1827,7 @@ int store_cfg_get(struct store *s, const char *key, void *buf, uint32_t cap)
 	i = cfg_find(s, key, kl, fnv1a(key, kl));
 	if (i < 0)
 		return STORE_NOENT;
-	e = rec_read(s, phys_lo(s, s->cfg[i].loc), &r, true);
+	e = rec_read(s, phys_lo(s, s->cfg[i].loc), &r);
 	if (e < 0)
 		return e;
 	if (e == 0 || r.type != REC_CFG)

@@ -12,7 +12,6 @@
 static struct store fsck_store;
 
 struct fsck_acc {
-	struct store_fsck_report *r;
 	void (*cb)(void *ctx, uint32_t sector, uint32_t live, uint32_t dead, uint32_t erases);
 	void *ctx;
 	uint32_t lsn;             /* sector being summed */
@@ -85,7 +84,7 @@ int store_fsck(const struct flash_dev *f, struct store_fsck_report *r,
 	       void *ctx)
 {
 	struct store *s = &fsck_store;
-	struct fsck_acc a = { r, per_sector, ctx, 0, 0, 0 };
+	struct fsck_acc a = { per_sector, ctx, 0, 0, 0 };
 	uint64_t pos;
 	int e;
 
@@ -103,7 +102,7 @@ int store_fsck(const struct flash_dev *f, struct store_fsck_report *r,
 		struct rec rc;
 		int aux, live;
 
-		e = rec_read(s, pos, &rc, true);
+		e = rec_read(s, pos, &rc);
 		if (e < 0)
 			return e;
 		if (e == 0) {

@@ -231,7 +231,7 @@ static bool gc_walk_step(struct store *s)
 			return gc_advance_tail(s);
 		if (pos >= s->head)
 			return false;   /* only the head's sector is left */
-		e = rec_read(s, pos, &r, true);
+		e = rec_read(s, pos, &r);
 		if (e < 0) {
 			s->broken = true;
 			return false;

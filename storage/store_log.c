@@ -373,13 +373,12 @@ int commit_read(struct store *s, uint64_t msg_lo, uint32_t size, struct rec *r)
 	return STORE_OK;
 }
 
-int rec_read(struct store *s, uint64_t lo, struct rec *r, bool want_body)
+int rec_read(struct store *s, uint64_t lo, struct rec *r)
 {
 	uint8_t *b = s->scratch;
 	uint64_t cap = (uint64_t)(s->sc - 1u) * log_payload(s);
 	int e;
 
-	(void)want_body;
 	memset(r, 0, sizeof(*r));
 	if (log_read(s, lo, b, SMALL_HDR))
 		return STORE_IO;
