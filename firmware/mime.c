@@ -40,6 +40,7 @@ _Static_assert(sizeof(struct mime_parser) <= 1536, "parser RAM bound");
 _Static_assert(MIME_BLOB_MAX <= 65535, "blob offsets are 16-bit");
 _Static_assert(MIME_MAX_DEPTH <= 255 && MIME_BOUNDARY_MAX <= 250, "8-bit counters");
 _Static_assert(MIME_BOUNDARY_POOL <= 65535, "16-bit pool offsets");
+_Static_assert(MIME_MAX_BOUNDARIES <= 16, "16-bit delimiter masks");
 
 enum { ST_HEADER, ST_BODY };
 enum { H_BOL, H_NAME, H_VALUE, H_SKIP };   /* header line sub-states */
@@ -90,12 +91,23 @@ static void ct_tok(char *buf, uint8_t *n, char ch)
 		(*n)++;
 }
 
-static void ct_val(struct mime_ct_scan *c, char ch)
+/* Free boundary pool space starts here. */
+static uint32_t pool_top(const struct mime_parser *p)
 {
+	return p->nbnd ? p->bnd[p->nbnd - 1].off + p->bnd[p->nbnd - 1].len : 0u;
+}
+
+/* A byte of the boundary value goes straight to the top of the pool; it
+ * becomes a delimiter only if the header ends a multipart. */
+static void ct_val(struct mime_parser *p, char ch)
+{
+	struct mime_ct_scan *c = &p->ct;
+	uint32_t at = pool_top(p) + c->bn;
+
 	if (!c->isb)
 		return;
-	if (c->bn < MIME_BOUNDARY_MAX)
-		c->bnd[c->bn++] = ch;
+	if (c->bn < MIME_BOUNDARY_MAX && at < MIME_BOUNDARY_POOL)
+		p->pool[at] = ch, c->bn++;
 	else
 		c->bover = true;
 }
@@ -116,8 +128,10 @@ static void ct_param_named(struct mime_ct_scan *c)
 	}
 }
 
-static void ct_feed(struct mime_ct_scan *c, char ch)
+static void ct_feed(struct mime_parser *p, char ch)
 {
+	struct mime_ct_scan *c = &p->ct;
+
 	if (c->st != CT_PQVAL && c->st != CT_PQESC) {
 		if (c->cdepth) {
 			if (ch == '(')
@@ -187,7 +201,7 @@ static void ct_feed(struct mime_ct_scan *c, char ch)
 		else if (is_wsp(ch))
 			c->st = CT_PEND;
 		else
-			ct_val(c, ch);
+			ct_val(p, ch);
 		break;
 	case CT_PQVAL:
 		if (ch == '\\')
@@ -195,10 +209,10 @@ static void ct_feed(struct mime_ct_scan *c, char ch)
 		else if (ch == '"')
 			c->st = CT_PEND;
 		else
-			ct_val(c, ch);
+			ct_val(p, ch);
 		break;
 	case CT_PQESC:
-		ct_val(c, ch);
+		ct_val(p, ch);
 		c->st = CT_PQVAL;
 		break;
 	case CT_PEND:
@@ -338,7 +352,7 @@ static void field_byte(struct mime_parser *p, char c)
 		field_store(p, o, '\n');
 	}
 	if (p->field == MIME_F_CTYPE)
-		ct_feed(&p->ct, c);
+		ct_feed(p, c);
 	else if (p->field == MIME_F_CTE)
 		cte_byte(p, c);
 	field_store(p, o, c);
@@ -473,14 +487,12 @@ static void header_end(struct mime_parser *p, uint32_t body_off)
 	kind = p->open[p->nopen - 1].kind;
 	if ((kind & MIME_K_MULTIPART) && c->bq && !c->bover && c->bn > 0 &&
 	    p->nbnd < MIME_MAX_BOUNDARIES && p->nopen < MIME_MAX_DEPTH) {
-		uint32_t at = p->nbnd ? p->bnd[p->nbnd - 1].off + p->bnd[p->nbnd - 1].len : 0;
-		if (at + c->bn <= MIME_BOUNDARY_POOL) {
-			struct mime_bound *b = &p->bnd[p->nbnd++];
-			b->off = (uint16_t)at;
-			b->len = c->bn;
-			b->depth = (uint8_t)(p->nopen - 1);
-			memcpy(p->pool + at, c->bnd, c->bn);
-		}
+		/* the value is already in place at the top of the pool */
+		struct mime_bound *b = &p->bnd[p->nbnd];
+		b->off = (uint16_t)pool_top(p);
+		b->len = c->bn;
+		b->depth = (uint8_t)(p->nopen - 1);
+		p->nbnd++;
 	} else if ((kind & MIME_K_MESSAGE) && p->nopen < MIME_MAX_DEPTH &&
 		   (enc == MIME_ENC_7BIT || enc == MIME_ENC_8BIT || enc == MIME_ENC_BINARY)) {
 		/* an encapsulated message; encoded ones (RFC 2046 5.2.1 forbids
@@ -521,17 +533,61 @@ static void parts_close(struct mime_parser *p, unsigned keep, uint32_t end, uint
 	}
 }
 
-/* A complete line is in lb (at most its first bytes): a delimiter? */
+/* Delimiter recognition, byte by byte at the start of each line: lcand
+ * holds the boundaries whose "--" + boundary (+ "--") may still match,
+ * lmatch those matched, lclose those followed by "--" too. CR and LF do not
+ * count. No line buffer is needed. */
+static void line_match_start(struct mime_parser *p)
+{
+	p->lpos = 0;
+	p->lcand = (uint16_t)((1u << p->nbnd) - 1u);
+	p->lmatch = 0;
+	p->lclose = 0;
+}
+
+static void line_match_byte(struct mime_parser *p, char c)
+{
+	uint32_t k = p->lpos;
+
+	if (!p->lcand)
+		return;
+	p->lpos++;
+	if (k < 2) {
+		if (c != '-')
+			p->lcand = 0;
+		return;
+	}
+	for (unsigned i = 0; i < p->nbnd; i++) {
+		const struct mime_bound *b = &p->bnd[i];
+		uint16_t bit = (uint16_t)(1u << i);
+		uint32_t j = k - 2;
+
+		if (!(p->lcand & bit))
+			continue;
+		if (j < b->len) {
+			if (p->pool[b->off + j] != c)
+				p->lcand &= (uint16_t)~bit;
+			else if (j + 1u == b->len)
+				p->lmatch |= bit;   /* whatever follows: a delimiter */
+		} else if (j == b->len) {
+			if (c != '-')
+				p->lcand &= (uint16_t)~bit;
+		} else {
+			if (c == '-')
+				p->lclose |= bit;   /* "--" after it: the close delimiter */
+			p->lcand &= (uint16_t)~bit;
+		}
+	}
+}
+
+/* At the end of a line: the delimiter it is (innermost first), or -1. */
 static int boundary_match(const struct mime_parser *p, bool *close)
 {
 	for (int i = p->nbnd - 1; i >= 0; i--) {
-		const struct mime_bound *b = &p->bnd[i];
-		if (p->lb_n < 2u + b->len || p->lb[0] != '-' || p->lb[1] != '-' ||
-		    memcmp(p->lb + 2, p->pool + b->off, b->len) != 0)
-			continue;
-		*close = p->lb_n >= 4u + b->len && p->lb[2 + b->len] == '-' &&
-			 p->lb[3 + b->len] == '-';
-		return i;
+		if (p->lmatch & (1u << i)) {
+			*close = (p->lclose & (1u << i)) != 0;
+			return i;
+		}
 	}
 	return -1;
 }
@@ -636,13 +692,12 @@ static void parse_byte(struct mime_parser *p, char c)
 		p->bol = false;
 		p->line_off = p->off;
 		p->line_lines = p->lines;
-		p->lb_n = 0;
 		p->line_blank = true;
+		line_match_start(p);
 	}
 	if (c != '\r' && c != '\n') {
 		p->line_blank = false;
-		if (p->nbnd && p->lb_n < sizeof(p->lb))
-			p->lb[p->lb_n++] = c;
+		line_match_byte(p, c);
 	}
 	if (p->st == ST_HEADER)
 		header_byte(p, c);
@@ -1005,7 +1060,8 @@ int mime_value_getc(const struct mime_view *v, struct mime_value *val)
 		}
 		c = val->cache[val->cache_pos++];
 		val->pos++;
-		if ((c != '\r' && c != '\n') || val->keep_lf)
+		/* like inline values: no CR, an LF only for a fold */
+		if (c != '\r' && (c != '\n' || val->keep_lf))
 			return c;
 	}
 }

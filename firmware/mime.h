@@ -55,7 +55,7 @@
 #define MIME_BOUNDARY_POOL 640     /* bytes of all open boundaries together */
 #endif
 #ifndef MIME_BOUNDARY_MAX
-#define MIME_BOUNDARY_MAX 76       /* bytes of one boundary (RFC 2046: 70) */
+#define MIME_BOUNDARY_MAX 250      /* bytes of one boundary (RFC 2046: 70) */
 #endif
 #ifndef MIME_ENV_ENTRIES
 #define MIME_ENV_ENTRIES 24        /* envelope header fields kept per message root */

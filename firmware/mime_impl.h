@@ -33,7 +33,6 @@ struct mime_ct_scan {
 	bool isb;                  /* the parameter being read is that boundary */
 	uint8_t bn;
 	char type[MIME_TOKEN_MAX], sub[MIME_TOKEN_MAX], pname[MIME_TOKEN_MAX];
-	char bnd[MIME_BOUNDARY_MAX];
 };
 
 struct mime_parser {
@@ -51,9 +50,8 @@ struct mime_parser {
 	/* current line */
 	uint32_t line_off, line_lines;
 	uint8_t prev_eol;          /* 1 or 2: terminator length of the previous line */
-	uint8_t lb_n;
-	bool lb_over;
-	char lb[2 + MIME_BOUNDARY_MAX + 2];
+	uint16_t lpos;             /* line bytes seen by the delimiter matcher */
+	uint16_t lcand, lmatch, lclose;   /* bit i: boundary i (see line_match_byte) */
 	/* current header field */
 	char name[MIME_NAME_MAX];
 	uint8_t name_n;

@@ -305,7 +305,7 @@ def fetch(client, uid, items, per_command=8):
     return got
 
 
-def compare(client, tool, data):
+def compare(client, tool, data, label="server"):
     """APPEND data, FETCH every item, return the differences from mimedump."""
     _, ok = client.cmd(b"APPEND INBOX", data)
     uid = re.search(rb"APPENDUID \d+ (\d+)", ok).group(1)
@@ -316,14 +316,14 @@ def compare(client, tool, data):
     diffs = []
     for item in ("ENVELOPE", "BODYSTRUCTURE", "BODY"):
         if theirs.get(item) != ours[item]:
-            diffs.append("%s:\n  server:   %r\n  mimedump: %r" % (
-                item, theirs.get(item, b"?")[:600], ours[item][:600]))
+            diffs.append("%s:\n  %-8s %r\n  mimedump: %r" % (
+                item, label + ":", theirs.get(item, b"?")[:600], ours[item][:600]))
     for sect in mime_corpus.SECTIONS:
         key = "BODY[%s]" % sect
         value = string_value(theirs[key]) or b"" if key in theirs else None
         if value != ours.get(key):
-            diffs.append("%s:\n  server:   %r\n  mimedump: %r" % (
-                key, (value or b"?")[:300], ours.get(key, b"?")[:300]))
+            diffs.append("%s:\n  %-8s %r\n  mimedump: %r" % (
+                key, label + ":", (value or b"?")[:300], ours.get(key, b"?")[:300]))
     return diffs, ours
 
 
@@ -350,7 +350,7 @@ class MimeDovecotTest(unittest.TestCase):
         failures = []
         known_seen = []
         for name, data in mime_corpus.corpus():
-            diffs, ours = compare(self.client, self.tool, data)
+            diffs, ours = compare(self.client, self.tool, data, "dovecot")
             # fed 7 bytes at a time into a 320-byte blob (the re-parse
             # fallback for all but the smallest messages): the same answers
             small = mimedump(self.tool, data, mime_corpus.SECTIONS, ("-c", "7", "-m", "320"))
