@@ -14,8 +14,9 @@
  * mount ("reboot"), then check that every acknowledged change is there,
  * the interrupted change is wholly there or wholly absent, UIDs are not
  * reused and UIDVALIDITY is kept; then keep working on the recovered image
- * and check that the store's index equals what a fresh mount (a full
- * rescan) builds. Last line:
+ * (every other time with a second power cut in that work) and check that
+ * the store's index equals what a fresh mount (a full rescan) builds.
+ * Last line:
  *   powerloss: N cuts, L lost, C corrupt, U unmountable
  */
 #include <stdarg.h>
@@ -757,6 +758,33 @@ static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t 
 		return v;
 	r.pend.op = OP_NONE;
 	r.cut = false;
+	/* Every other cut, the power fails again while the recovered image is
+	 * worked on (torn tails of an earlier mount, half-done collection). */
+	if (at & 2u) {
+		flash_sim_plan_cut(&fs, 1u + (wseed * 31u + (uint32_t)at) % 300u, mode,
+				   wseed * 7u + (uint32_t)at);
+		run_steps(&r, 12, UINT64_MAX);
+		while (!r.cut && store_poll(&st))
+			;
+		if (fs.powered_off)
+			r.cut = true;
+		if (r.bug || why[0])
+			return why[0] ? CORRUPT : (fail("I/O error after recovery"), CORRUPT);
+		flash_sim_power_on(&fs);
+		if (r.cut) {
+			store_unmount(&st);
+			e = store_mount(&st, dev);
+			if (e) {
+				fail("mount after the second cut: %d", e);
+				return UNMOUNTABLE;
+			}
+			v = verify(&r);
+			if (v)
+				return v;
+			r.pend.op = OP_NONE;
+			r.cut = false;
+		}
+	}
 	/* keep working on the recovered image, then compare with a rescan */
 	run_steps(&r, 12, UINT64_MAX);
 	while (store_poll(&st))
