@@ -496,6 +496,97 @@ TEST(failed_login_delay)
 	fake_close_conn(&c1);
 }
 
+/* What the helper calls put on the wire. */
+static const char *sent(struct fake_conn *c)
+{
+	fake_settle(c);
+	return fake_take(c);
+}
+
+TEST(output_helpers)
+{
+	struct imap_session *s = &c1.s;
+	fake_open(&c1);
+	sent(&c1);
+	/* strings: quoted with escapes, literal when they cannot be quoted */
+	imap_out_string(s, "a\"b\\c", 5);
+	CHECK_EQ_STR(sent(&c1), "\"a\\\"b\\\\c\"");
+	imap_out_string(s, NULL, 0);
+	CHECK_EQ_STR(sent(&c1), "NIL");
+	imap_out_string(s, "", 0);
+	CHECK_EQ_STR(sent(&c1), "\"\"");
+	imap_out_string(s, "a\r\nb", 4);
+	CHECK_EQ_STR(sent(&c1), "{4}\r\na\r\nb");
+	imap_out_string(s, "caf\xc3\xa9", 5);
+	CHECK_EQ_STR(sent(&c1), "{5}\r\ncaf\xc3\xa9");
+	static char long_str[300];
+	memset(long_str, 'q', sizeof long_str - 1);
+	imap_out_string(s, long_str, 201);
+	const char *out = sent(&c1);
+	CHECK(strncmp(out, "{201}\r\nqqq", 10) == 0);
+	CHECK_EQ_INT(strlen(out), 7 + 201);
+	imap_out_string(s, long_str, 200);
+	CHECK_EQ_INT(strlen(sent(&c1)), 202);
+	/* mailbox names: modified UTF-7, or UTF-8 once enabled (RFC 6855) */
+	imap_out_mailbox(s, "INBOX/\xc3\xa9t\xc3\xa9");
+	CHECK_EQ_STR(sent(&c1), "\"INBOX/&AOk-t&AOk-\"");
+	imap_out_mailbox(s, "a&b");
+	CHECK_EQ_STR(sent(&c1), "\"a&-b\"");
+	s->utf8 = true;
+	imap_out_mailbox(s, "INBOX/\xc3\xa9t\xc3\xa9");
+	CHECK_EQ_STR(sent(&c1), "\"INBOX/\xc3\xa9t\xc3\xa9\"");
+	imap_out_mailbox(s, "say \"hi\"");
+	CHECK_EQ_STR(sent(&c1), "\"say \\\"hi\\\"\"");
+	s->utf8 = false;
+	fake_close_conn(&c1);
+}
+
+/* imap_mailbox_name() on a client name: the store name, or why not. */
+static const char *mbname(struct imap_session *s, const char *in)
+{
+	static char out[4 * STORE_NAME_MAX + 1], buf[4 * STORE_NAME_MAX + 1];
+	snprintf(buf, sizeof buf, "%s", in);
+	struct imap_str str = { .s = buf, .len = strlen(buf) };
+	const char *why = NULL;
+	if (!imap_mailbox_name(s, &str, out, sizeof out, &why))
+		return why;
+	return out;
+}
+
+TEST(mailbox_names_in)
+{
+	struct imap_session *s = &c1.s;
+	char name[STORE_NAME_MAX + 2];
+	fake_open(&c1);
+	CHECK_EQ_STR(mbname(s, "INBOX"), "INBOX");
+	CHECK_EQ_STR(mbname(s, "inbox"), "INBOX");
+	CHECK_EQ_STR(mbname(s, "iNbOx/Sub"), "INBOX/Sub");
+	CHECK_EQ_STR(mbname(s, "inboxes"), "inboxes");
+	CHECK_EQ_STR(mbname(s, "&AOk-t&AOk-"), "\xc3\xa9t\xc3\xa9");
+	CHECK_EQ_STR(mbname(s, "a&-b"), "a&b");
+	CHECK_EQ_STR(mbname(s, "a&b"), "Invalid modified UTF-7 mailbox name");
+	CHECK_EQ_STR(mbname(s, "\xc3\xa9"), "Invalid modified UTF-7 mailbox name");
+	CHECK_EQ_STR(mbname(s, ""), "Empty mailbox name");
+	CHECK_EQ_STR(mbname(s, "a\tb"), "Invalid modified UTF-7 mailbox name");   /* not printable */
+	CHECK_EQ_STR(mbname(s, "a&AAk-b"), "Invalid modified UTF-7 mailbox name");   /* U+0009 */
+	memset(name, 'n', sizeof name);
+	name[STORE_NAME_MAX] = '\0';
+	CHECK_EQ_STR(mbname(s, name), name);
+	name[STORE_NAME_MAX] = 'n';
+	name[STORE_NAME_MAX + 1] = '\0';
+	CHECK_EQ_STR(mbname(s, name), "Mailbox name too long");
+	/* UTF8=ACCEPT: names are UTF-8 as they are, '&' is plain */
+	s->utf8 = true;
+	CHECK_EQ_STR(mbname(s, "\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");
+	CHECK_EQ_STR(mbname(s, "a&b"), "a&b");
+	CHECK_EQ_STR(mbname(s, "inbox"), "INBOX");
+	CHECK_EQ_STR(mbname(s, "\xc3("), "Invalid UTF-8 mailbox name");
+	CHECK_EQ_STR(mbname(s, "\xc0\xaf"), "Invalid UTF-8 mailbox name");
+	CHECK_EQ_STR(mbname(s, "a\tb"), "Invalid UTF-8 mailbox name");
+	CHECK_EQ_STR(mbname(s, name), "Mailbox name too long");
+	fake_close_conn(&c1);
+}
+
 int main(void)
 {
 	fake_store_init();
@@ -516,6 +607,8 @@ int main(void)
 	RUN(append_refused_and_pipelined);
 	RUN(reader_edges);
 	RUN(failed_login_delay);
+	RUN(output_helpers);
+	RUN(mailbox_names_in);
 	fake_store_done();
 	return UNIT_DONE();
 }
