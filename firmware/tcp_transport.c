@@ -53,11 +53,14 @@ static size_t tt_write(struct transport *t, const void *buf, size_t len)
 		len = room;
 	if (len == 0)
 		return 0;
-	/* ERR_MEM (segments or heap exhausted) accepts nothing; the session
-	 * retries on the next sent or poll event. */
-	if (tcp_write(tt->pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK)
-		return 0;
-	return len;
+	/* ERR_MEM: out of segments or heap for this much. One segment's worth
+	 * may still fit; otherwise the session retries on the next sent or
+	 * poll event. */
+	if (tcp_write(tt->pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY) == ERR_OK)
+		return len;
+	if (len > TCP_MSS && tcp_write(tt->pcb, buf, TCP_MSS, TCP_WRITE_FLAG_COPY) == ERR_OK)
+		return TCP_MSS;
+	return 0;
 }
 
 static void tt_flush(struct transport *t)
