@@ -29,7 +29,8 @@ struct transport_ops {
 	 * handshake. 0 on success, -1 if TLS is unavailable (no free TLS slot). */
 	int (*start_tls)(struct transport *t);
 	/* Would start_tls() find a TLS context now? Lets STARTTLS answer NO
-	 * instead of OK-then-BYE when every TLS slot is busy. */
+	 * instead of OK-then-BYE when every TLS slot is busy. May be NULL
+	 * (unknown: STARTTLS is tried). */
 	int (*can_start_tls)(const struct transport *t);
 	/* Non-zero once the pipe is encrypted (handshake done). */
 	int (*is_secure)(const struct transport *t);

@@ -107,8 +107,9 @@ static uint32_t fp_peer_addr(const struct transport *t)
 }
 
 static const struct transport_ops fp_ops = {
-	fp_read, fp_write, fp_write_space, fp_flush, fp_start_tls, fp_is_secure, fp_close,
-	fp_peer_addr,
+	.read = fp_read, .write = fp_write, .write_space = fp_write_space, .flush = fp_flush,
+	.start_tls = fp_start_tls, .is_secure = fp_is_secure, .close = fp_close,
+	.peer_addr = fp_peer_addr,
 };
 
 static void fake_init(struct fake_plain *f)

@@ -95,7 +95,8 @@ static uint32_t p_peer(const struct transport *t)
 }
 
 static const struct transport_ops p_ops = {
-	p_read, p_write, p_space, p_flush, p_start_tls, p_secure, p_close, p_peer,
+	.read = p_read, .write = p_write, .write_space = p_space, .flush = p_flush,
+	.start_tls = p_start_tls, .is_secure = p_secure, .close = p_close, .peer_addr = p_peer,
 };
 
 /* The next chunk of input becomes readable. */

@@ -122,7 +122,8 @@ static uint32_t l_peer(const struct transport *t)
 }
 
 static const struct transport_ops link_ops = {
-	l_read, l_write, l_space, l_flush, l_start_tls, l_secure, l_close, l_peer,
+	.read = l_read, .write = l_write, .write_space = l_space, .flush = l_flush,
+	.start_tls = l_start_tls, .is_secure = l_secure, .close = l_close, .peer_addr = l_peer,
 };
 
 static int cl_send(void *ctx, const unsigned char *b, size_t n)
