@@ -587,6 +587,50 @@ TEST(mailbox_names_in)
 	fake_close_conn(&c1);
 }
 
+TEST(big_buffers_shared)
+{
+	/* lines over IMAPD_CMD_SMALL borrow one of IMAPD_BIG_BUFS (2) shared
+	 * buffers; a third such line waits for one, then goes on */
+	static struct fake_conn c3;
+	static char line[1500];
+	struct fake_conn *c[3] = { &c1, &c2, &c3 };
+	for (int i = 0; i < 3; i++) {
+		fake_open(c[i]);
+		sent(c[i]);
+		memset(line, 'x', sizeof line);
+		memcpy(line, "a NOOP ", 7);
+		line[0] = (char)('a' + i);
+		fake_send(c[i], line, sizeof line);
+	}
+	CHECK_EQ_STR(sent(&c1), "");
+	CHECK_EQ_STR(sent(&c2), "");
+	CHECK(c1.s.big >= 0 && c2.s.big >= 0);
+	/* the third cannot take its line yet: it asks to be run again */
+	imap_session_run(&c3.s);
+	CHECK(c3.s.big < 0);
+	CHECK(imap_session_pending(&c3.s));
+	fake_sends(&c3, "\r\n");
+	imap_session_run(&c3.s);
+	CHECK_EQ_STR(fake_take(&c3), "");
+	/* the first one's command ends: its buffer goes back */
+	CHECK_EQ_STR(fake_cmd(&c1, "\r\n"), "a BAD Syntax error\r\n");
+	CHECK(c1.s.big < 0);
+	CHECK_EQ_STR(sent(&c3), "c BAD Syntax error\r\n");
+	CHECK_EQ_STR(fake_cmd(&c2, "\r\n"), "b BAD Syntax error\r\n");
+	/* all returned: a connection lost mid-line returns its buffer too */
+	fake_send(&c1, line, sizeof line);
+	sent(&c1);
+	CHECK(c1.s.big >= 0);
+	fake_close_conn(&c1);
+	fake_send(&c2, line, sizeof line);
+	fake_send(&c3, line, sizeof line);
+	sent(&c2);
+	sent(&c3);
+	CHECK(c2.s.big >= 0 && c3.s.big >= 0);
+	fake_close_conn(&c2);
+	fake_close_conn(&c3);
+}
+
 int main(void)
 {
 	fake_store_init();
@@ -609,6 +653,7 @@ int main(void)
 	RUN(failed_login_delay);
 	RUN(output_helpers);
 	RUN(mailbox_names_in);
+	RUN(big_buffers_shared);
 	fake_store_done();
 	return UNIT_DONE();
 }
