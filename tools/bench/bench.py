@@ -18,6 +18,7 @@ Results: OUT/results.txt (every loadgen line plus server figures), and the
 benchmark section of docs/benchmarks.md with docs/benchmarks.svg (gnuplot).
 """
 import argparse
+import json
 import os
 import platform
 import pwd
@@ -324,7 +325,7 @@ def run_load(srv, smp, lg, results, mode, ops, rnd):
         if rec["kind"] == "load":
             run["load"] = dict(rec, cpu=cpu, rss=rss, pss=pss, uss=uss)
         elif rec["kind"] == "latency":
-            run["lat"][(mode, rec["cmd"])] = rec
+            run["lat"][f"{mode}/{rec['cmd']}"] = rec
     results.write(f"server label={srv.name} phase=load-{mode} round={rnd} cpu_s={cpu:.3f} "
                   f"peak_rss_kib={rss} peak_pss_kib={pss} peak_uss_kib={uss}\n")
     log(f"{srv.name} {mode} #{rnd + 1}: {run['load']['cmds_per_s']} commands/s, "
@@ -438,8 +439,9 @@ def plot(res, out, svg):
                      f'{dv["load"].get(mode, {}).get("cmds_per_s", 0)}\n')
     lat = os.path.join(out, "plot-lat.dat")
     with open(lat, "w") as fh:
-        for (mode, cmd), rec in sorted(ours["lat"].items()):
-            other = dv["lat"].get((mode, cmd))
+        for key, rec in sorted(ours["lat"].items()):
+            mode, cmd = key.split("/")
+            other = dv["lat"].get(key)
             if mode == "long" and other and cmd != "CONNECT":
                 fh.write(f'"{cmd}" {max(float(rec["p50_ms"]), 0.001)} '
                          f'{max(float(other["p50_ms"]), 0.001)}\n')
@@ -473,20 +475,22 @@ unset multiplot
     return True
 
 
-def report(res, machine_desc, plotted):
+def report(res, machine_desc, when, plotted):
     ours, dv = res
     L = []
-    L.append(f"Measured by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+    L.append(f"Measured by `make bench` on {when}.")
     L.append("")
     L.append(f"Machine: {machine_desc}.")
     L.append("")
     L.append("Both servers run on the same machine as the load generator "
              "(`tools/loadgen`, one process, one poll() loop, one command in flight "
              "per connection, fixed seed). Both start from an empty store and run "
-             "side by side, idle while the other is measured. Load: {CLIENTS} clients over {USERS} users, each INBOX first "
+             "side by side, idle while the other is measured. "
+             f"Load: {CLIENTS} clients over {USERS} users, each INBOX first "
              "filled with 100 generated mixed-MIME messages; each client runs LOGIN, "
              "SELECT INBOX, then a seeded mix of FETCH (flags, header, whole body, "
-             "partial), APPEND, STORE, SEARCH and EXPUNGE, and LOGOUT. "
+             "partial), APPEND, STORE, SEARCH and EXPUNGE, and LOGOUT; clients "
+             "connect whenever they are ready (concurrently). "
              f"*login per session*: {OPS_LOGIN} commands per client with a new "
              f"connection and LOGIN every 5; *long-lived*: {OPS_LONG} commands per "
              "client in one session. Commands/s counts every tagged command "
@@ -549,12 +553,12 @@ def report(res, machine_desc, plotted):
     L.append("")
     L.append("| command | login: ours | login: Dovecot | long: ours | long: Dovecot |")
     L.append("|---|---:|---:|---:|---:|")
-    cmds = sorted({c for (_, c) in list(ours["lat"]) + list(dv["lat"])})
+    cmds = sorted({k.split("/")[1] for k in list(ours["lat"]) + list(dv["lat"])})
     for c in cmds:
         cells = []
         for mode in ("login", "long"):
             for srv in (ours, dv):
-                rec = srv["lat"].get((mode, c))
+                rec = srv["lat"].get(f"{mode}/{c}")
                 cells.append(f"{f(rec['p50_ms'], 2)} / {f(rec['p99_ms'], 2)}" if rec else "-")
         L.append(f"| {c} | " + " | ".join(cells) + " |")
     L.append("")
@@ -621,7 +625,15 @@ def main():
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--doc", default="docs/benchmarks.md")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the document from OUT/results.json")
     a = ap.parse_args()
+    saved = os.path.join(a.out, "results.json")
+    if a.report_only:
+        with open(saved) as fh:
+            data = json.load(fh)
+        write_report(data["res"], data["machine"], data["when"], a.out, a.doc)
+        return
     if os.geteuid() != 0:
         sys.exit("bench: run as root (Dovecot's mail processes switch to its user)")
     os.makedirs(a.out, exist_ok=True)
@@ -631,12 +643,20 @@ def main():
         lg = Loadgen(os.path.abspath(a.loadgen), results)
         res = bench_all([Ours(a.out, os.path.abspath(a.imapd), users),
                          Dovecot(a.out, users)], lg, results)
-    svg = os.path.join(os.path.dirname(a.doc), "benchmarks.svg")
-    plotted = plot(res, a.out, os.path.abspath(svg))
-    body = report(res, machine(load_before), plotted)
-    update_doc(a.doc, "bench", body)
+    desc = machine(load_before)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with open(saved, "w") as fh:
+        json.dump({"res": res, "machine": desc, "when": when}, fh, indent=1)
+    write_report(res, desc, when, a.out, a.doc)
+
+
+def write_report(res, desc, when, out, doc):
+    svg = os.path.join(os.path.dirname(doc), "benchmarks.svg")
+    plotted = plot(res, out, os.path.abspath(svg))
+    body = report(res, desc, when, plotted)
+    update_doc(doc, "bench", body)
     print(body)
-    log(f"wrote {a.doc}" + (f" and {svg}" if plotted else ""))
+    log(f"wrote {doc}" + (f" and {svg}" if plotted else ""))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def definers(libs):
             parts = rest.split()
             if len(parts) != 4 or parts[2] not in DATA_TYPES:
                 continue
-            member = loc.split(":")[-1]
+            member = os.path.basename(loc.split(":")[-1])
             key = (parts[3], int(parts[1], 16))
             table.setdefault(key, (component(base, member), member))
     return table
