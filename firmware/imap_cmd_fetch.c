@@ -488,6 +488,20 @@ static void fail(struct imap_fetch_state *e, int err)
 		e->err = err;
 }
 
+/* The current message's bytes and structure; nothing once it is gone (its
+ * index entry purged between slices: the old position is another message). */
+static int msg_read(struct imap_session *s, uint32_t off, void *buf, uint32_t len)
+{
+	struct imap_fetch_state *e = &s->u.fetch;
+	return e->gone ? -1 : imap_msgdata_read(s, e->msg.idx, off, buf, len);
+}
+
+static const struct mime_view *msg_view(struct imap_session *s)
+{
+	struct imap_fetch_state *e = &s->u.fetch;
+	return e->gone ? NULL : imap_msgdata_view(s, e->msg.idx, e->msg.uid);
+}
+
 /* Error codes of e->err beyond the store's */
 enum { ERR_META = 1, ERR_CTE = 2, ERR_READ = 3 };
 
@@ -515,7 +529,7 @@ static int item_range(struct imap_session *s, const struct imap_fetch_item *it,
 			return MIME_EINVAL;   /* validated at parse time: cannot happen */
 		break;
 	}
-	if (fs->nopart)
+	if (fs->nopart || e->gone)
 		return MIME_ENOPART;
 	if (fs->sect == MIME_SECT_ALL && fs->npath == 0) {
 		/* the whole message needs no structure */
@@ -525,9 +539,9 @@ static int item_range(struct imap_session *s, const struct imap_fetch_item *it,
 		r->is_header = false;
 		return MIME_OK;
 	}
-	const struct mime_view *v = imap_msgdata_view(s, e->msg.idx, e->msg.uid);
+	const struct mime_view *v = msg_view(s);
 	if (!v)
-		return MIME_EBLOB;
+		return e->gone ? MIME_ENOPART : MIME_EBLOB;
 	return mime_section(v, fs->path, fs->npath, fs->sect, r);
 }
 
@@ -625,7 +639,7 @@ static int section_count(struct imap_session *s, const struct imap_fetch_item *i
 		uint32_t want = e->r_end - e->pos;
 		if (want > IMAPD_MSG_CHUNK)
 			want = IMAPD_MSG_CHUNK;
-		int n = imap_msgdata_read(s, e->msg.idx, e->pos, raw, want);
+		int n = msg_read(s, e->pos, raw, want);
 		if (n <= 0) {
 			fail(e, ERR_READ);
 			e->r_end = e->pos;   /* send what could be read */
@@ -720,7 +734,7 @@ static int section_data(struct imap_session *s, const struct imap_fetch_item *it
 		if (e->pos < e->r_end) {
 			if (want > e->r_end - e->pos)
 				want = e->r_end - e->pos;
-			int n = imap_msgdata_read(s, e->msg.idx, e->pos, raw, want);
+			int n = msg_read(s, e->pos, raw, want);
 			if (n <= 0) {
 				fail(e, ERR_READ);
 				e->r_end = e->pos;
@@ -768,7 +782,7 @@ static int render_item(struct imap_session *s, const struct imap_fetch_item *it)
 		e->pos = 0;
 		e->phase = PH_RENDER;
 	}
-	const struct mime_view *v = imap_msgdata_view(s, e->msg.idx, e->msg.uid);
+	const struct mime_view *v = msg_view(s);
 	if (!v) {
 		fail(e, ERR_META);
 		imap_out_str(s, "NIL");
@@ -898,6 +912,7 @@ static int message_begin(struct imap_session *s)
 		return IMAP_MORE;
 	}
 	e->in_msg = true;
+	e->gone = false;
 	e->sep = false;
 	e->cur = 0;
 	e->phase = PH_START;
@@ -931,6 +946,11 @@ static int fetch_finish(struct imap_session *s)
 static int fetch_step(struct imap_session *s)
 {
 	struct imap_fetch_state *e = &s->u.fetch;
+	if (e->in_msg && !e->gone && !imap_msgset_refind(s, e->msg.uid, &e->msg.idx)) {
+		/* gone between slices: what is left of it is answered empty or padded */
+		e->gone = true;
+		fail(e, ERR_READ);
+	}
 	for (unsigned begun = 0;;) {
 		if (!e->in_msg) {
 			if (begun++ >= IMAPD_FETCH_MSGS || !room(s, IMAPD_OUT_RESERVE))

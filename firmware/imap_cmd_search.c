@@ -25,6 +25,7 @@
 #include "imap_date.h"
 #include "imap_internal.h"
 #include "imap_msgdata.h"
+#include "imap_msgset.h"
 #include "imap_search.h"
 #include "mime.h"
 #include "mime_decode.h"
@@ -598,6 +599,8 @@ static int search_step(struct imap_session *s)
 	struct search_slot *sl = slot_of(s);
 	uint32_t budget = IMAPD_SEARCH_SCAN;
 	imap_search_bind(&sl->prog, kw_lookup, s);
+	if (q->phase != MS_NEXT && !imap_msgset_refind(s, q->uid, &q->idx))
+		q->phase = MS_NEXT;   /* the message went away between slices: no match */
 	if (!q->started) {
 		if (sl->prog.esearch) {
 			imap_printf(s, "* ESEARCH (TAG \"%s\")%s", s->tag, s->uid_cmd ? " UID" : "");

@@ -92,6 +92,7 @@ struct imap_fetch_state {
 	bool sets_seen;           /* some item sets \Seen */
 	bool add_flags;           /* \Seen was just set: report FLAGS at the end */
 	bool need_stat;           /* some item needs store_msg_stat() */
+	bool gone;                /* the message's entry was purged mid-answer */
 	bool expunged_seen;       /* a message expunged by another session was skipped */
 	int err;                  /* first failure, answered NO at the end */
 	uint32_t flags;

@@ -75,6 +75,12 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 	}
 }
 
+bool imap_msgset_refind(struct imap_session *s, uint32_t uid, uint32_t *idx)
+{
+	bool exact;
+	return store_msg_find(imap_store(s), s->v.mb, uid, idx, &exact) == STORE_OK && exact;
+}
+
 void imap_msgset_again(struct imap_msgset *w, const struct imap_msgset_msg *m)
 {
 	w->next = w->uid ? m->uid : m->seq;

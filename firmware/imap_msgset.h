@@ -38,6 +38,9 @@ void imap_msgset_init(struct imap_msgset *w, const struct imap_seqset *set, bool
 bool imap_msgset_check(struct imap_session *s, const struct imap_seqset *set);
 /* Next message; false at the end. */
 bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap_msgset_msg *m);
+/* A message held from one slice to the next: look its index up again by
+ * UID (index positions move when tombstones are purged). False if gone. */
+bool imap_msgset_refind(struct imap_session *s, uint32_t uid, uint32_t *idx);
 /* Back up one message: the next call returns m again (a slice ran out). */
 void imap_msgset_again(struct imap_msgset *w, const struct imap_msgset_msg *m);
 
