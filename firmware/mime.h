@@ -13,10 +13,11 @@
  * view's read callback.
  *
  * Part tree, as IMAP numbers it: record 0 is the message root. A multipart
- * record's children are its body parts. A message/rfc822 record has exactly
- * one child: the root of the encapsulated message (header = the inner
- * message header). Part numbers (RFC 3501 6.4.5) map onto records with
- * mime_part_find().
+ * record's children are its body parts. A message/rfc822 record has one
+ * child, the root of the encapsulated message (header = the inner message
+ * header), unless it is transfer-encoded or too deep: then none, and it
+ * shows as an empty message (Dovecot). Part numbers (RFC 3501 6.4.5) map
+ * onto records with mime_part_find().
  *
  * Bounds (documented limits, not failures): at most MIME_MAX_DEPTH nested
  * parts and MIME_MAX_BOUNDARIES nested multiparts whose boundaries total at
@@ -28,7 +29,8 @@
  * When the records do not fit the blob, the blob is marked truncated; the
  * view then recomputes the missing records by re-parsing the message
  * through the read callback into its work area (bounded RAM, more flash
- * reads, same answers).
+ * reads, same answers). MIME_BLOB_MAX may be set lower than STORE_META_MAX
+ * (a board with little RAM); the answers do not change.
  *
  * Offsets are byte offsets into the message as stored (no LF->CRLF
  * rewriting); sizes are therefore physical sizes.
