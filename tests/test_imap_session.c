@@ -376,7 +376,7 @@ TEST(logout)
 	open_login(&c1, "bob", "hunter2");
 	c1.write_chunk = 3;
 	c1.room_per_pass = 7;
-	/* pipelined input after LOGOUT is never read */
+	/* what is pipelined after LOGOUT is not answered */
 	CHECK_EQ_STR(fake_cmd(&c1, "z LOGOUT\r\ny NOOP\r\n"),
 		     "* BYE Logging out\r\nz OK LOGOUT completed\r\n");
 	CHECK_EQ_INT(c1.closes, 1);
