@@ -212,9 +212,8 @@ int main(int argc, char **argv)
 		opt.port = 0;
 	if (imapd_start(&opt) != 0)
 		die("cannot start the server");
-	/* Users are provisioned once the server (and with it the crypto
-	 * library their password hashes use) is initialised, but before any
-	 * port is forwarded, so no client sees a half-provisioned store. */
+	/* Users are provisioned before any port is forwarded, so no client
+	 * sees a half-provisioned store. */
 	for (unsigned i = 0; i < nusers; i++) {
 		char name[IMAPD_USER_MAX + 1];
 		const char *colon = strchr(users[i], ':');
