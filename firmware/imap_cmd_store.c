@@ -49,7 +49,8 @@ static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode,
 	kw[f->len] = '\0';
 	struct store *st = imap_store(s);
 	int k = store_kw_lookup(st, s->v.mb, kw, false);
-	if (k < 0 && mode != MODE_REMOVE) {
+	/* only a user who may set keywords ('w') may add one to the mailbox */
+	if (k < 0 && mode != MODE_REMOVE && (s->v.rights & ACL_W)) {
 		k = store_kw_lookup(st, s->v.mb, kw, true);
 		if (k < 0)
 			return k;
