@@ -46,17 +46,28 @@ static bool new_name(struct imap_session *s, char *name)
 
 /* ---- SELECT / EXAMINE ---- */
 
-static void out_flag_names(struct imap_session *s, bool wildcard)
+/* Look up a mailbox the session wants to read (SELECT, EXAMINE, STATUS):
+ * answers NO and returns false when it is missing, \Noselect or not
+ * readable. */
+static bool find_readable(struct imap_session *s, const char *name, store_mbox_t *mb,
+			  uint32_t *rights)
 {
-	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
-		const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
-		if (kw) {
-			imap_out_raw(s, " ", 1);
-			imap_out_str(s, kw);
-		}
+	struct store_mbox_info info;
+	if (imap_mbox_find(s, name, mb) != STORE_OK ||
+	    store_mbox_info(imap_store(s), *mb, &info) != STORE_OK) {
+		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+		return false;
 	}
-	imap_out_str(s, wildcard ? " \\*)" : ")");
+	if (info.attrs & STORE_MB_NOSELECT) {
+		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
+		return false;
+	}
+	*rights = imap_mbox_rights(s, *mb);
+	if (!(*rights & ACL_R)) {
+		imap_tagged(s, "NO", "[NOPERM] Permission denied");
+		return false;
+	}
+	return true;
 }
 
 static int select_report2(struct imap_session *s)
@@ -72,7 +83,7 @@ static int select_report2(struct imap_session *s)
 	if (s->v.readonly)
 		imap_out_str(s, "()");
 	else
-		out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
+		imap_out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
 	imap_out_str(s, "] Flags permitted\r\n");
 	imap_printf(s, "* %lu EXISTS\r\n* %lu RECENT\r\n", (unsigned long)s->v.exists,
 		    (unsigned long)s->v.recent);
@@ -103,21 +114,9 @@ static int select_common(struct imap_session *s, bool readonly)
 	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1) */
 	if (s->state == IMAP_S_SELECTED)
 		imap_select_close(s);
-	struct store_mbox_info info;
-	if (imap_mbox_find(s, name, &mb) != STORE_OK ||
-	    store_mbox_info(imap_store(s), mb, &info) != STORE_OK) {
-		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+	uint32_t rights;
+	if (!find_readable(s, name, &mb, &rights))
 		return IMAP_DONE;
-	}
-	if (info.attrs & STORE_MB_NOSELECT) {
-		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
-		return IMAP_DONE;
-	}
-	uint32_t rights = imap_mbox_rights(s, mb);
-	if (!(rights & ACL_R)) {
-		imap_tagged(s, "NO", "[NOPERM] Permission denied");
-		return IMAP_DONE;
-	}
 	/* nothing this user could change: say so up front (RFC 4314 5.2) */
 	if (!(rights & (ACL_S | ACL_W | ACL_T | ACL_E | ACL_I)))
 		readonly = true;
@@ -125,7 +124,7 @@ static int select_common(struct imap_session *s, bool readonly)
 	s->v.rights = rights;
 	s->state = IMAP_S_SELECTED;
 	imap_out_str(s, "* FLAGS ");
-	out_flag_names(s, false);
+	imap_out_flag_names(s, false);
 	imap_out_str(s, "\r\n");
 	s->step = select_report2;
 	return IMAP_MORE;
@@ -453,24 +452,13 @@ int imap_cmd_status(struct imap_session *s)
 	char name[NAME_CAP];
 	uint32_t items;
 	store_mbox_t mb;
-	struct store_mbox_info info;
 	if (!arg_mailbox(s, name))
 		return IMAP_DONE;
 	if (!imap_p_sp(&s->p) || !imap_status_parse(&s->p, &items) || !imap_p_end(&s->p))
 		return imap_bad_syntax(s);
-	if (imap_mbox_find(s, name, &mb) != STORE_OK ||
-	    store_mbox_info(imap_store(s), mb, &info) != STORE_OK) {
-		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", name);
+	uint32_t rights;
+	if (!find_readable(s, name, &mb, &rights))
 		return IMAP_DONE;
-	}
-	if (info.attrs & STORE_MB_NOSELECT) {
-		imap_tagged(s, "NO", "[CANNOT] Mailbox is not selectable");
-		return IMAP_DONE;
-	}
-	if (!(imap_mbox_rights(s, mb) & ACL_R)) {
-		imap_tagged(s, "NO", "[NOPERM] Permission denied");
-		return IMAP_DONE;
-	}
 	imap_status_write(s, mb, name, items);
 	imap_tagged(s, "OK", "STATUS completed");
 	return IMAP_DONE;

@@ -137,33 +137,20 @@ int imap_cmd_store(struct imap_session *s)
 	return IMAP_MORE;
 }
 
-static void out_flag_names(struct imap_session *s, bool wildcard)
-{
-	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
-		const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
-		if (kw) {
-			imap_out_raw(s, " ", 1);
-			imap_out_str(s, kw);
-		}
-	}
-	imap_out_str(s, wildcard ? " \\*)" : ")");
-}
-
 static int store_step(struct imap_session *s)
 {
 	struct imap_store_state *c = &s->u.store;
 	struct store *st = imap_store(s);
 	if (c->phase == PH_FLAGS) {
 		imap_out_str(s, "* FLAGS ");
-		out_flag_names(s, false);
+		imap_out_flag_names(s, false);
 		imap_out_str(s, "\r\n");
 		c->phase = PH_PERMANENT;
 		return IMAP_MORE;
 	}
 	if (c->phase == PH_PERMANENT) {
 		imap_out_str(s, "* OK [PERMANENTFLAGS ");
-		out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
+		imap_out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
 		imap_out_str(s, "] Flags permitted\r\n");
 		c->phase = PH_MESSAGES;
 		return IMAP_MORE;

@@ -45,6 +45,9 @@ void imap_out_string(struct imap_session *s, const char *data, size_t len);
 void imap_out_mailbox(struct imap_session *s, const char *utf8name);
 /* Flag list "(\Seen kw ...)" for STORE_F_* flags of the selected mailbox. */
 void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent);
+/* Every flag the selected mailbox knows, for FLAGS / PERMANENTFLAGS
+ * (wildcard adds "\*": new keywords may be created). */
+void imap_out_flag_names(struct imap_session *s, bool wildcard);
 /* Tagged completion: imap_tagged(s, "OK", "[READ-WRITE] SELECT completed"). */
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -238,6 +238,19 @@ void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent)
 	imap_out_raw(s, ")", 1);
 }
 
+void imap_out_flag_names(struct imap_session *s, bool wildcard)
+{
+	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+		const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
+		if (kw) {
+			imap_out_raw(s, " ", 1);
+			imap_out_str(s, kw);
+		}
+	}
+	imap_out_str(s, wildcard ? " \\*)" : ")");
+}
+
 /* The tagged line is held back until the selected mailbox's updates have been
  * sent (RFC 3501 7: untagged data precedes the completion result). */
 static char done_line[IMAPD_MAX_SESSIONS][256];
