@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mime_view_check(&v2) != MIME_OK)
 			abort();
 		/* the fallback re-parses per window: keep its cost per run small */
-		if (msg_len > 8192)
+		if (msg_len > 3072)
 			continue;
 		lb = render_all(&v2, (enum mime_item)item, b, sizeof(b), 64 + chunk * 32);
 		if (la != lb || memcmp(a, b, la))
