@@ -291,3 +291,5 @@ class ServerTestCase(unittest.TestCase):
 
     def tearDown(self):
         self.srv.check_log()
+        if not self.srv.alive():
+            self.fail("imapd died (status %s)\n%s" % (self.srv.proc.poll(), self.srv.log))
