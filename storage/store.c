@@ -313,7 +313,11 @@ static int replay_slot(struct store *s, uint8_t k, uint32_t v)
 {
 	struct store_mbox *m;
 
-	if (k >= STORE_MAX_MAILBOXES || v == 0)
+	if (k >= STORE_MAX_MAILBOXES) {
+		s->over_limits = true;   /* a build with more mailbox slots wrote it */
+		return -1;
+	}
+	if (v == 0)
 		return -1;
 	m = &s->mbox[k];
 	if (v >= s->uidv_next)
@@ -361,8 +365,12 @@ static void replay_msg(struct store *s, uint64_t lo, const struct rec *r)
 	e.flags = r->flags & EF_API_MASK;
 	e.loc = lo_phys(s, lo);
 	e.modseq = (uint32_t)r->modseq;
-	if (entry_insert(s, k, idx, &e))
-		return;   /* cannot happen: replay never holds more than a past state did */
+	if (entry_insert(s, k, idx, &e)) {
+		/* within one build replay never holds more than a past state did:
+		 * this image comes from a build with more message slots */
+		s->over_limits = true;
+		return;
+	}
 	m->size += r->size;
 	m->log_bytes += r->len + (r->meta_len ? meta_len(s, r->meta_len) : 0);
 	if (r->len > s->max_region)
@@ -381,9 +389,12 @@ static void replay_mbox(struct store *s, uint64_t lo, const struct rec *r)
 	ul = b[20];
 	nl = b[21];
 	nkw = b[22];
-	if (!ul || ul > STORE_USER_MAX || !nl || nl > STORE_NAME_MAX || nkw > STORE_MAX_KEYWORDS ||
-	    MBOX_FIXED + ul + nl > r->body)
+	if (!ul || !nl || MBOX_FIXED + ul + nl > r->body)
 		return;
+	if (ul > STORE_USER_MAX || nl > STORE_NAME_MAX || nkw > STORE_MAX_KEYWORDS) {
+		s->over_limits = true;
+		return;
+	}
 	if ((k = replay_slot(s, r->slot, get32(b))) < 0)
 		return;
 	m = &s->mbox[k];
@@ -404,20 +415,26 @@ static void replay_mbox(struct store *s, uint64_t lo, const struct rec *r)
 		uint32_t l;
 		int p;
 
-		if (n >= r->body || (l = b[n]) == 0 || l > STORE_KEYWORD_MAX || n + 1u + l > r->body)
+		if (n >= r->body || (l = b[n]) == 0 || n + 1u + l > r->body)
 			break;
-		p = pool_add(s, (const char *)b + n + 1u, l);
-		if (p >= 0)
-			m->kw[i] = (uint8_t)(p + 1);
+		p = l > STORE_KEYWORD_MAX ? -1 : pool_add(s, (const char *)b + n + 1u, l);
+		if (p < 0) {
+			s->over_limits = true;
+			break;
+		}
+		m->kw[i] = (uint8_t)(p + 1);
 		n += 1u + l;
 	}
 	m->rec = lo_phys(s, lo);
 }
 
-/* Apply a rename of user's "from" and everything below "from/" to "to". */
-static void rename_apply(struct store *s, const char *user, size_t ul, const char *from, size_t fl,
+/* Apply a rename of user's "from" and everything below "from/" to "to".
+ * Returns false if a new name would not fit (replay of a foreign image). */
+static bool rename_apply(struct store *s, const char *user, size_t ul, const char *from, size_t fl,
 			 const char *to, size_t tl)
 {
+	bool fits = true;
+
 	for (int k = 0; k < STORE_MAX_MAILBOXES; k++) {
 		struct store_mbox *m = &s->mbox[k];
 
@@ -426,13 +443,16 @@ static void rename_apply(struct store *s, const char *user, size_t ul, const cha
 		if (m->name_len < fl || memcmp(m->name, from, fl) ||
 		    (m->name_len > fl && m->name[fl] != '/'))
 			continue;
-		if (tl + (m->name_len - fl) > STORE_NAME_MAX)
+		if (tl + (m->name_len - fl) > STORE_NAME_MAX) {
+			fits = false;
 			continue;
+		}
 		memmove(m->name + tl, m->name + fl, m->name_len - fl);
 		memcpy(m->name, to, tl);
 		m->name_len = (uint8_t)(tl + (m->name_len - fl));
 		m->changes++;
 	}
+	return fits;
 }
 
 static void replay_rename(struct store *s, const struct rec *r)
@@ -442,8 +462,9 @@ static void replay_rename(struct store *s, const struct rec *r)
 
 	if (r->body != 3u + ul + fl + tl || !ul || !fl || !tl)
 		return;
-	rename_apply(s, (const char *)b + 3, ul, (const char *)b + 3 + ul, fl,
-		     (const char *)b + 3 + ul + fl, tl);
+	if (!rename_apply(s, (const char *)b + 3, ul, (const char *)b + 3 + ul, fl,
+			  (const char *)b + 3 + ul + fl, tl))
+		s->over_limits = true;
 }
 
 static void replay_flags(struct store *s, const struct rec *r, bool expunge)
@@ -488,10 +509,12 @@ static void replay_cfg(struct store *s, uint64_t lo, const struct rec *r, bool d
 	uint32_t kl = b[0], h;
 	int i;
 
-	if (!kl || kl > STORE_CFG_KEY_MAX)
+	if (!kl || (del ? r->body != 1u + kl : r->body != 3u + kl + get16(b + 1)))
 		return;
-	if (del ? r->body != 1u + kl : r->body != 3u + kl + get16(b + 1))
+	if (kl > STORE_CFG_KEY_MAX || (!del && get16(b + 1) > STORE_CFG_VAL_MAX)) {
+		s->over_limits = true;
 		return;
+	}
 	h = fnv1a((const char *)b + (del ? 1 : 3), kl);
 	/* cfg_find reads candidates' keys into the scratch: keep ours aside */
 	{
@@ -511,11 +534,17 @@ static void replay_cfg(struct store *s, uint64_t lo, const struct rec *r, bool d
 	if (i < STORE_MAX_CFG) {
 		s->cfg[i].hash = h;
 		s->cfg[i].loc = lo_phys(s, lo);
+	} else {
+		s->over_limits = true;
 	}
 }
 
 static void replay(struct store *s, uint64_t lo, const struct rec *r)
 {
+	if (r->oversize) {
+		s->over_limits = true;
+		return;
+	}
 	switch (r->type) {
 	case REC_MSG: replay_msg(s, lo, r); break;
 	case REC_MBOX: replay_mbox(s, lo, r); break;
@@ -761,6 +790,10 @@ int store_mount(struct store *s, const struct flash_dev *f)
 	e = mount_walk(s, last, true, &first);
 	if (e)
 		return e;
+	/* Refuse rather than drop what this build cannot hold: the collector
+	 * would erase whatever the index does not know. */
+	if (s->over_limits)
+		return STORE_LIMIT;
 	mount_finish(s);
 	gc_reset(s, first);
 	s->mounted = true;
@@ -940,7 +973,7 @@ int store_mbox_rename(struct store *s, const char *user, const char *from, const
 	for (int k = 0; k < STORE_MAX_MAILBOXES; k++)
 		if (s->mbox[k].state == MB_LIVE)
 			s->live_bytes -= mbox_rec_len(s, k);
-	rename_apply(s, user, ul, from, fl, to, tl);
+	(void)rename_apply(s, user, ul, from, fl, to, tl);   /* names checked above */
 	for (int k = 0; k < STORE_MAX_MAILBOXES; k++)
 		if (s->mbox[k].state == MB_LIVE)
 			s->live_bytes += mbox_rec_len(s, k);

@@ -141,7 +141,10 @@ struct store;                 /* full definition in store_impl.h; sizeof via STO
 
 /* ---- life cycle ---- */
 int store_format(struct store *s, const struct flash_dev *f);  /* erase + empty store */
-int store_mount(struct store *s, const struct flash_dev *f);   /* rebuild RAM index */
+/* Rebuild the RAM index. STORE_CORRUPT: not a store (or another geometry);
+ * STORE_LIMIT: the image holds more than this build's tables (written by a
+ * build with larger STORE_* limits); nothing is changed on flash. */
+int store_mount(struct store *s, const struct flash_dev *f);
 void store_unmount(struct store *s);
 bool store_poll(struct store *s);   /* one bounded GC/erase slice; true if more work pending */
 void store_get_stats(const struct store *s, struct store_stats *st);

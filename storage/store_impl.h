@@ -66,6 +66,7 @@ struct store_append {
 struct store {
 	const struct flash_dev *f;
 	bool mounted, broken;
+	bool over_limits;         /* mount: the image needs a build with larger limits */
 	/* geometry, derived at mount */
 	uint32_t ss, sc, unit;    /* sector size, count, record alignment */
 	uint32_t hdr;             /* sector header bytes (erase + open header) */

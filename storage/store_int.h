@@ -120,6 +120,7 @@ struct rec {
 	uint8_t type, slot;
 	uint32_t len;             /* log bytes of the whole record */
 	uint32_t body;            /* small records: body length (body in s->scratch+4) */
+	bool oversize;            /* valid, but bigger than this build can hold */
 	/* message records */
 	uint32_t size, uidv;
 	bool committed;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "crc32.h"
 #include "flash_sim.h"
 #include "store.h"
 #include "unit.h"
@@ -767,6 +768,30 @@ TEST(bad_sector)
 	CHECK_EQ_INT(append(0, 500, 99, 100, 0, &uid), STORE_OK);
 }
 
+/* An image written by a build with larger tables is refused (STORE_LIMIT)
+ * and left alone, never mounted with part of it missing (the collector
+ * would then erase the rest). Here: an MBOX record naming a slot this build
+ * does not have. */
+TEST(foreign_limits)
+{
+	store_mbox_t a;
+	uint32_t rec, body;
+
+	fresh(4096, 16, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	rec = st.mbox[a].rec;
+	store_unmount(&st);
+	body = mem[rec + 2] | (uint32_t)mem[rec + 3] << 8;
+	mem[rec + 1] = STORE_MAX_MAILBOXES + 3;
+	{
+		uint32_t crc = crc32_update(0, mem + rec, 4 + body);
+
+		for (int i = 0; i < 4; i++)
+			mem[rec + 4 + body + (uint32_t)i] = (uint8_t)(crc >> (8 * i));
+	}
+	CHECK_EQ_INT(store_mount(&st, dev), STORE_LIMIT);
+}
+
 int main(void)
 {
 	RUN(format_mount_empty);
@@ -785,5 +810,6 @@ int main(void)
 	RUN(index_limit);
 	RUN(bad_arguments);
 	RUN(bad_sector);
+	RUN(foreign_limits);
 	return UNIT_DONE();
 }
