@@ -85,6 +85,10 @@ RAW = {
     "prefix-boundaries": b"Content-Type: multipart/mixed; boundary=ab\r\n\r\n--ab\r\n"
     b"Content-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\n\r\none\r\n--ab\r\n"
     b"\r\ntwo\r\n--abc--\r\n--ab-\r\n--ab--\r\n",
+    "folded-content-fields": b"Subject: caf\xe9 latin\r\nFrom: J\xf6rg <j@x>\r\n"
+    b"Content-Type: text/plain;\r\n charset=utf-8\r\nContent-Disposition: attachment;\r\n"
+    b" filename=a\r\nContent-Language:\r\n en\r\nContent-Location: http://x/\r\n y\r\n"
+    b"Content-MD5: ab\r\n c\r\nContent-Description: caf\xe9\r\n\r\nx\r\n",
     "not-mime-content-fields": b"Content-ID: <a>\r\nContent-Disposition: inline\r\n"
     b"Content-Language: en\r\nContent-Transfer-Encoding: 8bit\r\n\r\nx\r\n",
     "mime-version-enables": b"Content-ID: <a>\r\nMIME-Version: 1.0\r\n\r\nx\r\n",
