@@ -80,16 +80,21 @@ bool auth_verify(struct store *s, const char *user, const char *password)
 {
 	char key[STORE_CFG_KEY_MAX + 1];
 	uint8_t rec[AUTH_REC_LEN], hash[AUTH_HASH];
-	bool ok = false;
-	if (!user_key(user, key))
-		return false;
-	if (store_cfg_get(s, key, rec, sizeof(rec)) != (int)sizeof(rec) || rec[0] != AUTH_REC_VERSION)
-		return false;
+	bool known = user_key(user, key) &&
+		     store_cfg_get(s, key, rec, sizeof(rec)) == (int)sizeof(rec) &&
+		     rec[0] == AUTH_REC_VERSION;
 	uint32_t iter = (uint32_t)rec[1] | (uint32_t)rec[2] << 8 | (uint32_t)rec[3] << 16 |
 			(uint32_t)rec[4] << 24;
+	if (!known || iter == 0) {
+		/* An unknown user costs the same derivation as a known one, so the
+		 * answer's timing does not tell which names exist. */
+		memset(rec, 0, sizeof(rec));
+		iter = AUTH_PBKDF2_ITERATIONS;
+		known = false;
+	}
 	uint32_t t0 = port_now_ms();
-	if (iter && derive(password, rec + 5, iter, hash) == 0)
-		ok = mbedtls_ct_memcmp(hash, rec + 5 + AUTH_SALT, AUTH_HASH) == 0;
+	bool ok = derive(password, rec + 5, iter, hash) == 0 &&
+		  mbedtls_ct_memcmp(hash, rec + 5 + AUTH_SALT, AUTH_HASH) == 0 && known;
 	/* the cost the single task pays per attempt: the figure to tune by */
 	port_log(PORT_LOG_DEBUG, "auth: PBKDF2-HMAC-SHA256 %lu iterations took %lu ms",
 		 (unsigned long)iter, (unsigned long)(port_now_ms() - t0));

@@ -93,15 +93,48 @@ static int tail_bad(struct imap_session *s)
 	return IMAP_DONE;
 }
 
+/* Drop the rest of a refused line. A "{n+}" ending it announces n bytes
+ * the client sends anyway: they are dropped too, and the line goes on after
+ * them (as the command reader does for an over-long line). */
 static int skip_rest(struct imap_session *s, const char *d, uint32_t len)
 {
+	struct imap_append_state *a = &s->u.append;
 	if (!d)   /* connection lost */
 		return 0;
-	const char *lf = memchr(d, '\n', len);
-	if (!lf)
-		return (int)len;
-	imap_stream_end(s);
-	return (int)(lf - d) + 1;
+	uint32_t used = 0;
+	while (used < len) {
+		if (a->skip_lit) {
+			uint32_t n = len - used < a->skip_lit ? len - used : a->skip_lit;
+			a->skip_lit -= n;
+			used += n;
+			continue;
+		}
+		char c = d[used++];
+		if (c != '\n') {
+			memmove(a->tail_buf, a->tail_buf + 1, sizeof(a->tail_buf) - 1);
+			a->tail_buf[sizeof(a->tail_buf) - 1] = c;
+			continue;
+		}
+		/* tail_buf ends with the line's last bytes: "...{123+}\r" ? */
+		const char *e = a->tail_buf + sizeof(a->tail_buf);
+		if (e[-1] == '\r' && e[-2] == '}' && e[-3] == '+') {
+			const char *p = e - 4;
+			uint32_t n = 0, mul = 1;
+			while (p >= a->tail_buf && *p >= '0' && *p <= '9' && mul <= 100000000u) {
+				n += (uint32_t)(*p - '0') * mul;
+				mul *= 10;
+				p--;
+			}
+			if (p >= a->tail_buf && *p == '{' && p < e - 4) {
+				a->skip_lit = n;
+				memset(a->tail_buf, 0, sizeof(a->tail_buf));
+				continue;
+			}
+		}
+		imap_stream_end(s);
+		return (int)used;
+	}
+	return (int)used;
 }
 
 static int append_sink(struct imap_session *s, const char *d, uint32_t len)
@@ -152,8 +185,15 @@ static int append_sink(struct imap_session *s, const char *d, uint32_t len)
 			continue;
 		}
 		/* anything else: drop the line, answer BAD */
-		imap_stream_begin(s, skip_rest);
 		s->step = tail_bad;
+		if (c == '\n') {   /* the ')' was missing: the line ends here */
+			imap_stream_end(s);
+			return (int)used;
+		}
+		memset(a->tail_buf, 0, sizeof(a->tail_buf));
+		a->tail_buf[sizeof(a->tail_buf) - 1] = c;
+		a->skip_lit = 0;
+		imap_stream_begin(s, skip_rest);
 		return (int)used;
 	}
 	return (int)used;

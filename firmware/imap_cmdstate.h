@@ -36,6 +36,8 @@ struct imap_append_state {
 	uint32_t uidvalidity;
 	uint8_t tail_len;
 	bool close_paren;         /* UTF8 (~{n}...) of RFC 6855 ends with ')' */
+	uint32_t skip_lit;        /* refused line: bytes of a {n+} still to drop */
+	char tail_buf[16];        /* refused line: its last bytes, to spot {n+} */
 };
 
 struct imap_idle_state {

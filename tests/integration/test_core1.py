@@ -331,6 +331,17 @@ class Core1(unittest.TestCase):
         self.assertIn("NO [TRYCREATE]", t)
         c.ok("NOOP")
 
+    def test_append_trailing_garbage_with_literal(self):
+        c = self.conn()
+        # MULTIAPPEND is not offered: the second message is refused with the
+        # line, and its literal bytes are never read as a command
+        c.send(b"h APPEND INBOX {5+}\r\nhello {5+}\r\nworld\r\ni NOOP\r\n")
+        u, t = c.collect("h")
+        self.assertTrue(t.startswith("h BAD"), t)
+        u, t = c.collect("i")
+        self.assertEqual(u, [])
+        self.assertTrue(t.startswith("i OK"), t)
+
     def test_literal_too_big(self):
         c = self.conn()
         c.send(b"a CREATE {100000}\r\n")
