@@ -89,6 +89,8 @@ RAW = {
     b"Content-Type: text/plain;\r\n charset=utf-8\r\nContent-Disposition: attachment;\r\n"
     b" filename=a\r\nContent-Language:\r\n en\r\nContent-Location: http://x/\r\n y\r\n"
     b"Content-MD5: ab\r\n c\r\nContent-Description: caf\xe9\r\n\r\nx\r\n",
+    "mbox-from-line": b"From someone@example.com Mon Jan  1 00:00:00 2024\r\nSubject: s\r\n"
+    b"From: a@b\r\n\r\nx\r\n",
     "not-mime-content-fields": b"Content-ID: <a>\r\nContent-Disposition: inline\r\n"
     b"Content-Language: en\r\nContent-Transfer-Encoding: 8bit\r\n\r\nx\r\n",
     "mime-version-enables": b"Content-ID: <a>\r\nMIME-Version: 1.0\r\n\r\nx\r\n",
@@ -188,6 +190,10 @@ KNOWN = {
     "lf-only": "sizes: Dovecot counts LF as CRLF (virtual size); we report stored bytes",
     "long-boundaries": "Dovecot misses the close delimiter of boundaries longer than 80 "
     "bytes (an extra empty part); RFC 2046 5.1.1 defines it for any boundary",
+    "subject-100k": "Dovecot breaks header lines longer than 64 KiB (its Subject becomes a "
+    "literal with a space inside); we keep the value whole",
+    "rfc822-unterminated-inner": "an encapsulated header cut by a delimiter: Dovecot keeps the "
+    "line break before the delimiter in it; RFC 2046 5.1.1 gives it to the delimiter",
     "nested-40": "multiparts nested beyond MIME_MAX_BOUNDARIES (16) get one empty text part",
     "nul-and-cr": "Dovecot rewrites NUL bytes to 0x80 when it saves a message; we store "
     "what was APPENDed",
@@ -213,6 +219,10 @@ def known_cases():
         b"L" * 100 + b"\r\nContent-Type: multipart/alternative; boundary=" + b"M" * 200 +
         b"\r\n\r\n--" + b"M" * 200 + b"\r\n\r\ninner\r\n--" + b"M" * 200 + b"--\r\n--" +
         b"L" * 100 + b"\r\n\r\nouter\r\n--" + b"L" * 100 + b"--\r\n",
+        "subject-100k": b"Subject: " + b"0123456789" * 10000 + b"\r\nFrom: a@b\r\n\r\nx\r\n",
+        "rfc822-unterminated-inner": b"Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\n"
+        b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: a@b\r\n--z\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n--z--\r\n",
         "nested-40": b"Subject: deep\r\n" + b"".join(
             b"Content-Type: multipart/mixed; boundary=d%d\r\n\r\n--d%d\r\n" % (i, i)
             for i in range(40)) + b"\r\nleaf\r\n",
