@@ -304,6 +304,17 @@ class Core1(unittest.TestCase):
         self.assertTrue(t.startswith("w BAD"), t)   # the ')' is missing
         c.ok("NOOP")
 
+    def test_append_nul_stored_as_0x80(self):
+        c = self.conn()
+        c.ok("CREATE nul1")
+        msg = b"Subject: nul\r\n\r\na\x00b\r\n"
+        _, t = c.append("nul1", msg)
+        self.assertIn("OK", t)
+        c.ok("SELECT nul1")
+        u, _ = c.ok("FETCH 1 BODY.PEEK[TEXT]")
+        self.assertIn("a\ufffdb", u[0])   # 0x80, shown decoded as U+FFFD
+        self.assertNotIn("\x00", u[0])
+
     def test_append_streamed_in_small_segments(self):
         c = self.conn()
         c.ok("CREATE ap2")
