@@ -11,8 +11,8 @@
 #include "store.h"
 #include "unit.h"
 
-#define MAX_BYTES (2u * 1024u * 1024u)
-#define MAX_SECTORS 512u
+#define MAX_BYTES (4u * 1024u * 1024u)
+#define MAX_SECTORS 1024u
 
 static uint8_t mem[MAX_BYTES];
 static uint32_t erases[MAX_SECTORS];
@@ -689,7 +689,8 @@ TEST(index_limit)
 	uint32_t uid = 0, n = 0;
 	int e;
 
-	fresh(4096, 256, 4);
+	/* room for every slot: about 130 flash bytes a tiny message */
+	fresh(4096, STORE_MAX_MESSAGES * 200u / 4096u + 16u, 4);
 	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
 	while ((e = append(a, 10, n, 10, 0, &uid)) == STORE_OK)
 		n++;
