@@ -118,30 +118,37 @@ bool imap_p_quoted(struct imap_parser *p, struct imap_str *out)
 	size_t start = p->pos;
 	if (!imap_p_char(p, '"'))
 		return fail(p, "Expected a quoted string");
-	char *w = p->buf + p->pos;   /* unescape in place: w never passes the read point */
-	char *s = w;
+	/* Validate first, unescape after: a failed parse leaves the buffer as
+	 * it was, for a caller that tries another grammar. */
+	size_t end = p->pos;
 	for (;;) {
-		int c = cur(p);
+		int c = end < p->len ? (unsigned char)p->buf[end] : -1;
 		if (c < 0 || c == '\r' || c == '\n' || c == 0) {
 			p->pos = start;
 			return fail(p, "Unterminated quoted string");
 		}
-		p->pos++;
+		end++;
 		if (c == '"')
 			break;
 		if (c == '\\') {
-			c = cur(p);
+			c = end < p->len ? (unsigned char)p->buf[end] : -1;
 			if (c != '"' && c != '\\') {
 				p->pos = start;
 				return fail(p, "Invalid escape in quoted string");
 			}
-			p->pos++;
+			end++;
 		}
-		*w++ = (char)c;
 	}
-	out->s = s;
-	out->len = (size_t)(w - s);
+	char *w = p->buf + p->pos;   /* w never passes the read point */
+	out->s = w;
+	for (size_t i = p->pos; i < end - 1; i++) {
+		if (p->buf[i] == '\\')
+			i++;
+		*w++ = p->buf[i];
+	}
+	out->len = (size_t)(w - out->s);
 	out->literal = false;
+	p->pos = end;
 	return true;
 }
 

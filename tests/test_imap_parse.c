@@ -46,6 +46,10 @@ TEST(quoted_escapes)
 	p = parser("\"unterminated");
 	CHECK(!imap_p_quoted(p, &q));
 	CHECK_EQ_INT(p->pos, 0);
+	/* a failed parse leaves the bytes untouched for another grammar */
+	p = parser("\"a\\\"b");
+	CHECK(!imap_p_quoted(p, &q));
+	CHECK_EQ_MEM(buf, "\"a\\\"b", 6);
 }
 
 TEST(literals)
