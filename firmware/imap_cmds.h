@@ -67,4 +67,5 @@ int imap_cmd_setacl(struct imap_session *s);
 int imap_cmd_deleteacl(struct imap_session *s);
 int imap_cmd_listrights(struct imap_session *s);
 int imap_cmd_myrights(struct imap_session *s);
+
 #endif

@@ -67,6 +67,7 @@ void imap_send_continuation(struct imap_session *s, const char *text);
 /* A step that returns IMAP_AGAIN after imap_sleep() is not polled again
  * before ms have passed (the session tick wakes it). */
 void imap_sleep(struct imap_session *s, uint32_t ms);
+
 /* ---- helpers ---- */
 void imap_out_capabilities(struct imap_session *s);   /* the list, no brackets */
 struct store *imap_store(const struct imap_session *s);
