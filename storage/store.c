@@ -162,11 +162,13 @@ static uint64_t dead_bytes(const struct store *s)
 	return used > busy ? used - busy : 0;
 }
 
-/* Dead bytes the collector can certainly win back: all but two sectors'
- * worth (the head's sector and the collector's own TAIL records). */
+/* Dead bytes the collector can certainly win back: all but what a turn of
+ * the log leaves dead anyway (the head's and the tail's sectors, a sector
+ * of the collector's own copies, and its TAIL records, one a sector). */
 uint64_t store_reclaimable(const struct store *s)
 {
-	uint64_t dead = dead_bytes(s), slack = 2u * log_payload(s);
+	uint64_t dead = dead_bytes(s);
+	uint64_t slack = 3u * log_payload(s) + (uint64_t)(lo_lsn(s, s->head) - s->tail + 1u) * small_len(s, 4);
 
 	return s->gc_stuck || dead <= slack ? 0 : dead - slack;
 }
@@ -178,12 +180,9 @@ uint64_t store_reclaimable(const struct store *s)
 int space_check(struct store *s, uint64_t need, uint32_t region, int cls)
 {
 	uint64_t pl = log_payload(s), free = log_free(s);
-	uint64_t big = region > s->max_region ? region : s->max_region;
-
-	/* A move in progress already holds its room, and gives back as much
-	 * when the old copy is erased: that part of the reserve is in use. */
-	if (s->gc_state == GC_MOVE)
-		big = big > s->app[STORE_MAX_APPENDS].len ? big - s->app[STORE_MAX_APPENDS].len : 0;
+	/* the collector's reserve: the largest message with its metadata */
+	uint64_t big = (region > s->max_region ? region : s->max_region) +
+		       (uint64_t)meta_len(s, STORE_META_MAX);
 	uint64_t required = need + big + 2u * pl + s->pending_meta + (cls == SPACE_USER ? pl : 0);
 
 	if (s->broken)
@@ -818,7 +817,7 @@ void store_get_stats(const struct store *s, struct store_stats *st)
 		 * space_check() solved for the size. */
 		uint64_t pl = log_payload(s);
 		uint64_t avail = log_free(s) + store_reclaimable(s);
-		uint64_t keep = (uint64_t)meta_len(s, STORE_META_MAX) + 3u * pl + s->pending_meta;
+		uint64_t keep = 2u * (uint64_t)meta_len(s, STORE_META_MAX) + 3u * pl + s->pending_meta;
 		uint64_t budget = avail > keep ? avail - keep : 0, len = 0, over = msg_len(s, 0) + s->unit;
 
 		if (budget >= s->max_region)

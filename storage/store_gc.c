@@ -99,7 +99,7 @@ static bool gc_wanted(struct store *s)
 {
 	uint64_t pl = log_payload(s), cap = (uint64_t)s->sc * pl;
 	uint64_t margin = cap / 32u > 2u * pl ? cap / 32u : 2u * pl;
-	uint64_t want = s->max_region + 3u * pl + s->pending_meta + margin;
+	uint64_t want = s->max_region + meta_len(s, STORE_META_MAX) + 3u * pl + s->pending_meta + margin;
 
 	if (log_free(s) >= (want > s->gc_need ? want : s->gc_need))
 		return false;
@@ -309,7 +309,7 @@ bool store_poll(struct store *s)
 		if (s->gc_moved > (uint64_t)s->sc * log_payload(s)) {
 			s->gc_stuck = true;
 			s->gc_moved = 0;
-			return false;
+			return true;   /* changed: a waiting writer now gets NOSPACE */
 		}
 		return gc_walk_step(s);
 	}

@@ -196,9 +196,16 @@ static store_mbox_t handle(struct run *r, int i)
 }
 
 /* Check an error: a power cut ends the workload; other errors are legal
- * refusals (full, limits) unless they are I/O errors without a cut. */
+ * refusals (full, limits) unless they are I/O errors without a cut, or a
+ * STORE_AGAIN the collector cannot act on (nothing else runs here, so
+ * nothing may hold it up: that would be a livelock). */
 static bool outcome(struct run *r, int e)
 {
+	if (e == STORE_AGAIN && !fs.powered_off) {
+		fail("STORE_AGAIN while the collector has nothing to do");
+		r->bug = true;
+		return false;
+	}
 	if (e == STORE_IO) {
 		if (fs.powered_off)
 			r->cut = true;
@@ -289,8 +296,13 @@ static void step(struct run *r)
 		r->pend = (struct pending){ OP_COPY, i, j, k, 0, b->m[k].seed, b->m[k].size,
 					    b->m[k].flags, 0, "" };
 		memset(&cp, 0, sizeof(cp));
+		/* AGAIN: copying (call again), or no room yet (poll, then again) */
 		while ((e = store_msg_copy(&st, &cp, h, b->m[k].uid, hd, &uid)) == STORE_AGAIN)
-			store_poll(&st);
+			if (!store_poll(&st) && !cp.state[0]) {
+				e = store_msg_copy(&st, &cp, h, b->m[k].uid, hd, &uid);
+				if (e == STORE_AGAIN && !cp.state[0])
+					break;
+			}
 		if (outcome(r, e)) {
 			if (uid <= d->maxuid)
 				fail("uid %u reused in %s by copy", uid, d->name);
