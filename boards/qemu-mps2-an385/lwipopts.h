@@ -88,4 +88,9 @@
 uint32_t net_rand(void);
 #define LWIP_RAND() net_rand()
 
+/* Unpredictable initial sequence numbers (RFC 6528), firmware/tcp_isn.c:
+ * lwIP's own ISN is a guessable counter. */
+#define LWIP_HOOK_FILENAME "tcp_isn.h"
+#define LWIP_HOOK_TCP_ISN tcp_isn
+
 #endif
