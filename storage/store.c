@@ -187,6 +187,10 @@ int space_check(struct store *s, uint64_t need, uint32_t region, int cls)
 
 	if (s->broken)
 		return STORE_IO;
+	/* A stuck collector cannot use its reserve: let deletions through, one
+	 * of them may free the message it cannot move. */
+	if (s->gc_stuck && cls == SPACE_FREEING)
+		required = need + pl;
 	if (free >= required)
 		return STORE_OK;
 	if (free + store_reclaimable(s) >= required) {

@@ -261,8 +261,13 @@ static bool gc_walk_step(struct store *s)
 		case REC_LIVE:
 			s->gc_moved += r.len;
 			if (r.type == REC_MSG) {
-				if (!gc_move_start(s, &r))
-					return false;
+				if (!gc_move_start(s, &r)) {
+					/* no room to move the oldest message (power cuts
+					 * during earlier moves left dead copies at the
+					 * head): writers get NOSPACE until something dies */
+					s->gc_stuck = true;
+					return true;
+				}
 				s->gc_pos = lo_adv(s, pos, r.len);
 				return true;
 			}
