@@ -99,7 +99,7 @@ static int select_report2(struct imap_session *s)
 	imap_printf(s, "* OK [UIDVALIDITY %lu] UIDs valid\r\n* OK [UIDNEXT %lu] Predicted next UID\r\n",
 		    (unsigned long)info.uidvalidity, (unsigned long)info.uidnext);
 	imap_tagged(s, "OK", "[%s] %s completed", s->v.readonly ? "READ-ONLY" : "READ-WRITE",
-		    s->v.readonly ? "EXAMINE" : "SELECT");
+		    s->u.select.examine ? "EXAMINE" : "SELECT");
 	return IMAP_DONE;
 }
 
@@ -117,6 +117,7 @@ static int select_common(struct imap_session *s, bool readonly)
 	uint32_t rights;
 	if (!find_readable(s, name, &mb, &rights))
 		return IMAP_DONE;
+	s->u.select.examine = readonly;
 	/* nothing this user could change: say so up front (RFC 4314 5.2) */
 	if (!(rights & (ACL_S | ACL_W | ACL_T | ACL_E | ACL_I)))
 		readonly = true;

@@ -52,7 +52,7 @@ struct imap_sasl_state {
 };
 
 struct imap_select_state {
-	store_mbox_t mb;
+	bool examine;             /* the command's name, for the completion text */
 };
 
 struct imap_expunge_state {
