@@ -12,5 +12,5 @@ unit: $(UNIT_BINS)
 	@$(PYTHON) tests/run_all.py $(addprefix --unit ,$(UNIT_BINS))
 
 # Integration tests only (PATTERN: which files, e.g. PATTERN=test_tls.py).
-integration: $(BUILD)/host-asan/imapd
+integration: $(HOST_PROGS_host) $(HOST_PROGS_host-asan)
 	@$(PYTHON) tests/run_integration.py $(PATTERN)
