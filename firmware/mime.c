@@ -64,7 +64,7 @@ static uint32_t get32(const uint8_t *p) { return get16(p) | get16(p + 2) << 16; 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 static bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-static bool eq_ci(const char *a, size_t an, const char *b)
+bool mime_token_eq(const char *a, size_t an, const char *b)
 {
 	size_t bn = strlen(b);
 	if (an != bn)
@@ -121,7 +121,7 @@ static void ct_param_start(struct mime_ct_scan *c)
 static void ct_param_named(struct mime_ct_scan *c)
 {
 	/* The first boundary parameter wins. */
-	c->isb = !c->bq && eq_ci(c->pname, c->pn, "boundary");
+	c->isb = !c->bq && mime_token_eq(c->pname, c->pn, "boundary");
 	if (c->isb) {
 		c->bq = true;
 		c->bn = 0;
@@ -391,7 +391,7 @@ static int field_lookup(const struct mime_parser *p)
 	if (p->name_over)
 		return -1;
 	for (int f = 0; f < last; f++) {
-		if (!eq_ci(p->name, p->name_n, field_names[f]))
+		if (!mime_token_eq(p->name, p->name_n, field_names[f]))
 			continue;
 		if (f < MIME_F_DATE)
 			return (p->seen & (1u << f)) ? -1 : f;
@@ -411,7 +411,7 @@ static enum mime_enc cte_decide(const struct mime_parser *p)
 	if (n > sizeof(p->cte))
 		return MIME_ENC_OTHER;
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (eq_ci(p->cte, n, names[i]))
+		if (mime_token_eq(p->cte, n, names[i]))
 			return (enum mime_enc)i;
 	return MIME_ENC_OTHER;
 }
@@ -450,11 +450,11 @@ static void header_finish(struct mime_parser *p, uint32_t body_off)
 		drop_content_fields(p, o);
 	if (has_ct) {
 		kind &= (uint8_t)~MIME_K_DIGEST;
-		if (eq_ci(c->type, c->tn, "multipart"))
+		if (mime_token_eq(c->type, c->tn, "multipart"))
 			kind |= MIME_K_MULTIPART;
-		else if (eq_ci(c->type, c->tn, "message") && eq_ci(c->sub, c->sn, "rfc822"))
+		else if (mime_token_eq(c->type, c->tn, "message") && mime_token_eq(c->sub, c->sn, "rfc822"))
 			kind |= MIME_K_MESSAGE;
-		else if (eq_ci(c->type, c->tn, "text"))
+		else if (mime_token_eq(c->type, c->tn, "text"))
 			kind |= MIME_K_TEXT;
 	} else if (kind & MIME_K_DIGEST) {
 		kind |= MIME_K_MESSAGE;
@@ -462,7 +462,7 @@ static void header_finish(struct mime_parser *p, uint32_t body_off)
 		kind |= MIME_K_TEXT;
 	}
 	o->kind = kind;
-	o->digest = (kind & MIME_K_MULTIPART) && eq_ci(c->sub, c->sn, "digest");
+	o->digest = (kind & MIME_K_MULTIPART) && mime_token_eq(c->sub, c->sn, "digest");
 	o->lines0 = p->lines;
 	if (o->rec) {
 		uint8_t *r = rec_at(p, o->rec);
@@ -636,7 +636,7 @@ static void header_byte(struct mime_parser *p, char c)
 			while (p->name_n && is_wsp(p->name[p->name_n - 1]))
 				p->name_n--;
 			f = field_lookup(p);
-			if (eq_ci(p->name, p->name_n, "mime-version"))
+			if (mime_token_eq(p->name, p->name_n, "mime-version"))
 				p->mv_seen = true;
 			if (f >= MIME_F_DATE)
 				p->nenv++;

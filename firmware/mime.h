@@ -126,6 +126,9 @@ void mime_parse_feed(struct mime_parser *p, const void *data, size_t len);
 uint32_t mime_parse_finish(struct mime_parser *p);
 /* Does the blob hold every record (false: a view needs its read callback)? */
 bool mime_blob_complete(const uint8_t *blob, uint32_t len);
+/* Is a[0..an) equal to the lower-case token b, ignoring ASCII case? (MIME
+ * types, parameter and charset names are case-insensitive.) */
+bool mime_token_eq(const char *a, size_t an, const char *b);
 
 /* ---- the view (FETCH side) ---- */
 /* Reads message bytes [off, off+len) into buf; returns bytes read (<= len,

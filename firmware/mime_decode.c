@@ -239,30 +239,15 @@ static const uint16_t cp1252[32] = {
 
 enum { CS_RAW, CS_LATIN1, CS_1252 };
 
-static bool cs_eq(const char *a, size_t n, const char *b)
-{
-	size_t bn = strlen(b);
-	if (n != bn)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = a[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != b[i])
-			return false;
-	}
-	return true;
-}
-
 static int charset_kind(const char *cs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (cs[i] == '*')
 			n = i;          /* RFC 2231 language suffix */
-	if (cs_eq(cs, n, "iso-8859-1") || cs_eq(cs, n, "iso-8859-15") || cs_eq(cs, n, "latin1") ||
-	    cs_eq(cs, n, "iso_8859-1"))
+	if (mime_token_eq(cs, n, "iso-8859-1") || mime_token_eq(cs, n, "iso-8859-15") || mime_token_eq(cs, n, "latin1") ||
+	    mime_token_eq(cs, n, "iso_8859-1"))
 		return CS_LATIN1;
-	if (cs_eq(cs, n, "windows-1252") || cs_eq(cs, n, "cp1252"))
+	if (mime_token_eq(cs, n, "windows-1252") || mime_token_eq(cs, n, "cp1252"))
 		return CS_1252;
 	return CS_RAW;             /* UTF-8, US-ASCII, and unknown charsets */
 }

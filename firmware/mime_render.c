@@ -394,21 +394,6 @@ static void lex_value(struct src *s, struct mime_work *w, int t)
 
 /* ---- Content-Type and friends ---- */
 
-static bool ieq(const char *a, size_t an, const char *b)
-{
-	size_t bn = strlen(b);
-	if (an != bn)
-		return false;
-	for (size_t i = 0; i < an; i++) {
-		char c = a[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != b[i])
-			return false;
-	}
-	return true;
-}
-
 /* Next "; name=value" of s into T_NAME / T_MBOX; false at the end. */
 static bool param_next(struct src *s, struct mime_work *w)
 {
@@ -500,7 +485,7 @@ static void put_params(struct out *o, struct src *s, struct mime_work *w, bool a
 		put_mem_string(o, w->tok[T_NAME], w->tok_len[T_NAME]);
 		emitc(o, ' ');
 		put_mem_string(o, w->tok[T_MBOX], w->tok_len[T_MBOX]);
-		if (ieq(w->tok[T_NAME], w->tok_len[T_NAME], "charset"))
+		if (mime_token_eq(w->tok[T_NAME], w->tok_len[T_NAME], "charset"))
 			has_charset = true;
 	}
 	/* T_ROUTE: the last key merged; T_HOST: the next; T_COMMENT: its value */
@@ -634,7 +619,7 @@ static void put_ctype(struct out *o, const struct mime_view *v, const struct mim
 			emits(o, " NIL");
 		return;
 	}
-	text = ieq(w->tok[T_HOST], w->tok_len[T_HOST], "text");
+	text = mime_token_eq(w->tok[T_HOST], w->tok_len[T_HOST], "text");
 	if (!subtype_only) {
 		put_mem_string(o, w->tok[T_HOST], w->tok_len[T_HOST]);
 		emitc(o, ' ');
