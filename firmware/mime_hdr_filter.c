@@ -99,9 +99,11 @@ size_t mime_hdr_filter_feed(struct mime_hdr_filter *f, const void *in, size_t le
 					     lower(f->names[k].s[f->pos]) != lower(c)))
 						f->cand &= ~(1u << k);
 				f->pos++;
-				if (f->held_n > MIME_HDR_FILTER_NAME_MAX)
-					o = decide(f, false, out, o);
 			}
+			/* held[] is bounded: a name (blanks included) this long
+			 * matches nothing, whatever follows */
+			if (f->st == F_NAME && f->held_n > MIME_HDR_FILTER_NAME_MAX)
+				o = decide(f, false, out, o);
 			break;
 		case F_COPY:
 			o = put(out, o, &c, 1);

@@ -530,6 +530,27 @@ TEST(header_filter)
 	CHECK_EQ_STR(filter("Subject: no body", subj, 1, true, 1), "");
 }
 
+/* A name with more blanks than the held buffer holds (fuzz finding): it
+ * matches nothing, is never written past its bound, and the filter goes
+ * on with the next field. */
+TEST(header_filter_long_blank_name)
+{
+	static char hdr[400];
+	static const char *const subj[] = { "Subject" };
+	static const char tail[] = ": x\r\nSubject: y\r\n\r\n";
+	size_t n = 0;
+
+	memcpy(hdr, "Subject", 7);
+	n = 7;
+	memset(hdr + n, ' ', 200);
+	n += 200;
+	memcpy(hdr + n, tail, sizeof(tail));
+	for (size_t chunk = 1; chunk < 300; chunk += 97) {
+		CHECK_EQ_STR(filter(hdr, subj, 1, false, chunk), "Subject: y\r\n\r\n");
+		CHECK_EQ_INT(strncmp(filter(hdr, subj, 1, true, chunk), "Subject   ", 10), 0);
+	}
+}
+
 int main(void)
 {
 	RUN(simple);
@@ -548,5 +569,6 @@ int main(void)
 	RUN(hostile_input);
 	RUN(blob_validation);
 	RUN(header_filter);
+	RUN(header_filter_long_blank_name);
 	return UNIT_DONE();
 }
