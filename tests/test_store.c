@@ -96,6 +96,14 @@ static bool same(store_mbox_t mb, uint32_t idx, uint32_t n, uint32_t seed)
 
 static const uint32_t progs[] = { 1, 16, 256 };
 
+/* The CRC of every record: IEEE CRC-32's check value, and streaming. */
+TEST(crc32_check_value)
+{
+	CHECK_EQ_INT(crc32_update(0, "123456789", 9), 0xcbf43926u);
+	CHECK_EQ_INT(crc32_update(crc32_update(0, "1234", 4), "56789", 5), 0xcbf43926u);
+	CHECK_EQ_INT(crc32_update(0, "", 0), 0);
+}
+
 TEST(format_mount_empty)
 {
 	struct store_stats ss;
@@ -795,6 +803,7 @@ TEST(foreign_limits)
 
 int main(void)
 {
+	RUN(crc32_check_value);
 	RUN(format_mount_empty);
 	RUN(mailboxes);
 	RUN(keywords);

@@ -73,11 +73,52 @@ TEST(store_on_file)
 	flash_file_close(&ff);
 }
 
+/* Group commit (imapd's main loop): with deferred sync the store's syncs
+ * only mark the image; flash_file_sync() or an erase makes it durable. */
+TEST(deferred_sync)
+{
+	struct flash_file ff;
+	const struct flash_dev *f;
+	struct flash_geometry g = { 4096, 32, 1 };
+	store_mbox_t mb;
+	struct store_append *a;
+	uint32_t uid;
+	char buf[8];
+
+	unlink(path);
+	CHECK_EQ_INT(flash_file_open(&ff, path, &g, &f), 0);
+	CHECK_EQ_INT(store_format(&st, f), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st, f), STORE_OK);
+	flash_file_defer_sync(&ff, true);
+	CHECK(!flash_file_unsynced(&ff));
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &mb), STORE_OK);
+	CHECK(flash_file_unsynced(&ff));
+	CHECK_EQ_INT(flash_file_sync(&ff), 0);
+	CHECK(!flash_file_unsynced(&ff));
+	CHECK_EQ_INT(store_append_begin(&st, mb, 3, 0, 0, 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_append_write(&st, a, "abc", 3), 3);
+	CHECK_EQ_INT(store_append_commit(&st, a, NULL, 0, &uid), STORE_OK);
+	CHECK(flash_file_unsynced(&ff));
+	/* what was written reads back through the mapping before any sync */
+	CHECK_EQ_INT(store_msg_read(&st, mb, 0, 0, buf, sizeof(buf)), 3);
+	CHECK_EQ_MEM(buf, "abc", 3);
+	/* an erase never overtakes an owed sync */
+	CHECK_EQ_INT(f->erase(f, 31), FLASH_OK);
+	CHECK(!flash_file_unsynced(&ff));
+	CHECK_EQ_INT(f->sync(f), FLASH_OK);
+	CHECK(flash_file_unsynced(&ff));
+	flash_file_defer_sync(&ff, false);
+	store_unmount(&st);
+	flash_file_close(&ff);
+	CHECK(!flash_file_unsynced(&ff));
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/test_store_image.%d", (int)getpid());
 	RUN(file_nor_rules);
 	RUN(store_on_file);
+	RUN(deferred_sync);
 	unlink(path);
 	return UNIT_DONE();
 }

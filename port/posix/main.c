@@ -109,6 +109,19 @@ static void die(const char *fmt, ...)
 /* Open the image (a new one is created blank) and mount it; a new image is
  * formatted first. An existing image that does not mount is never
  * formatted over: that would destroy mail. */
+static bool image_unsynced(void *ctx)
+{
+	return flash_file_unsynced(ctx);
+}
+
+/* A failed fsync leaves the writes of this pass in doubt: the packets that
+ * would acknowledge them must never leave, so stop here. */
+static void image_sync(void *ctx)
+{
+	if (flash_file_sync(ctx))
+		die("cannot sync the mail image: %s", strerror(errno));
+}
+
 static void open_store(const char *path, unsigned long size, unsigned long sector)
 {
 	struct flash_geometry geo = {
@@ -251,6 +264,15 @@ int main(int argc, char **argv)
 		printf("certificate SHA-256 fingerprint: %s\n", fingerprint);
 	fflush(stdout);
 
+	/* Group commit: the store's syncs in one pass of the loop become one
+	 * fsync, made before any packet of that pass leaves (clients see an
+	 * acknowledgement only for what is on disk, as before). */
+	static const struct slirp_netif_barrier durable = {
+		.pending = image_unsynced, .pass = image_sync, .ctx = &image,
+	};
+	flash_file_defer_sync(&image, true);
+	slirp_netif_set_barrier(&durable);
+
 	uint32_t sleep_ms = 0;
 	while (!stop_requested) {
 		slirp_netif_poll(&nif, sleep_ms);
@@ -263,6 +285,7 @@ int main(int argc, char **argv)
 
 	imapd_stop();
 	store_unmount(&store);
+	slirp_netif_release();
 	flash_file_close(&image);
 	slirp_netif_shutdown();
 	return 0;

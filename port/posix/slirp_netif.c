@@ -25,6 +25,7 @@
 
 #define FRAME_MAX 1514            /* Ethernet header + MTU 1500 */
 #define RX_QUEUE 128              /* frames from slirp not yet given to lwIP */
+#define TX_HOLD 64                /* frames from lwIP held at the barrier */
 #define MAX_POLLFDS 256           /* slirp's sockets: forwards + connections */
 #define MAX_TIMERS 4              /* slirp asks for one (IPv6 RA) */
 #define MAX_FD_SCAN 1024          /* where to look for slirp's listening sockets */
@@ -37,6 +38,14 @@ static Slirp *slirp;
  * memory use follows bytes, not frame count. */
 static struct pbuf *rxq[RX_QUEUE];
 static unsigned rxq_head, rxq_len;
+
+/* Frames lwIP sent while the barrier was pending, in order. */
+static struct {
+	uint16_t len;
+	uint8_t frame[FRAME_MAX];
+} txq[TX_HOLD];
+static unsigned txq_len;
+static const struct slirp_netif_barrier *barrier;
 
 static struct pollfd pfds[MAX_POLLFDS];
 static int npfds;
@@ -174,6 +183,21 @@ static int cb_get_revents(int idx, void *opaque)
 
 /* ---- lwIP side ---- */
 
+void slirp_netif_set_barrier(const struct slirp_netif_barrier *b)
+{
+	slirp_netif_release();
+	barrier = b;
+}
+
+void slirp_netif_release(void)
+{
+	if (barrier && barrier->pending(barrier->ctx))
+		barrier->pass(barrier->ctx);
+	for (unsigned i = 0; i < txq_len; i++)
+		slirp_input(slirp, txq[i].frame, txq[i].len);
+	txq_len = 0;
+}
+
 static err_t linkoutput(struct netif *nif, struct pbuf *p)
 {
 	uint8_t frame[FRAME_MAX];
@@ -182,6 +206,18 @@ static err_t linkoutput(struct netif *nif, struct pbuf *p)
 	(void)nif;
 	if (len > sizeof frame)
 		return ERR_IF;
+	/* Behind held frames, or itself possibly acknowledging what is not yet
+	 * durable: hold it. A full queue passes the barrier at once. */
+	if (txq_len || (barrier && barrier->pending(barrier->ctx))) {
+		if (txq_len == TX_HOLD)
+			slirp_netif_release();
+		else {
+			txq[txq_len].len = len;
+			pbuf_copy_partial(p, txq[txq_len].frame, len, ETH_PAD_SIZE);
+			txq_len++;
+			return ERR_OK;
+		}
+	}
 	pbuf_copy_partial(p, frame, len, ETH_PAD_SIZE);
 	slirp_input(slirp, frame, len);
 	return ERR_OK;
@@ -272,6 +308,8 @@ void slirp_netif_poll(struct netif *nif, uint32_t timeout_ms)
 	uint32_t timeout = timeout_ms;
 	int n;
 
+	/* nothing held may wait for poll(): pass the barrier first */
+	slirp_netif_release();
 	npfds = 0;
 	slirp_pollfds_fill(slirp, &timeout, cb_add_poll, NULL);
 	for (int i = 0; i < MAX_TIMERS; i++) {
@@ -308,6 +346,8 @@ void slirp_netif_poll(struct netif *nif, uint32_t timeout_ms)
 
 void slirp_netif_shutdown(void)
 {
+	slirp_netif_release();
+	barrier = NULL;
 	while (rxq_len) {
 		pbuf_free(rxq[rxq_head]);
 		rxq_head = (rxq_head + 1) % RX_QUEUE;

@@ -26,4 +26,18 @@ int slirp_netif_forward(const struct netif *nif, uint16_t host_port, uint16_t gu
 void slirp_netif_poll(struct netif *nif, uint32_t timeout_ms);
 void slirp_netif_shutdown(void);
 
+/* A barrier between the server's writes and the packets that acknowledge
+ * them (group commit): while pending() says writes are not yet durable,
+ * frames lwIP sends are held; slirp_netif_release() (called by
+ * slirp_netif_poll() before it waits, and by the main loop after the
+ * server's pass) calls pass() once, making every write so far durable, and
+ * then lets the held frames go. pass() must succeed or not return. */
+struct slirp_netif_barrier {
+	bool (*pending)(void *ctx);
+	void (*pass)(void *ctx);
+	void *ctx;
+};
+void slirp_netif_set_barrier(const struct slirp_netif_barrier *b);
+void slirp_netif_release(void);
+
 #endif
