@@ -10,8 +10,9 @@
  *
  * A slot's life: FREE -> OPEN (accepted; session running) -> CLOSING (the
  * session closed its transport, or the peer is gone and the session has
- * nothing left to do; output drains) -> FREE after tcp_close(), or at once
- * when lwIP reports the pcb dead (imapd_err).
+ * nothing left to do) -> FREE after tcp_close(), which lwIP completes on its
+ * own (CLOSING lasts only while a FIN finds no memory), or at once when
+ * lwIP reports the pcb dead (imapd_err).
  */
 #include "imapd.h"
 
@@ -28,7 +29,7 @@
 
 /* lwIP's coarse poll interval is 500 ms; imapd_poll_cb runs every second. */
 #define IMAPD_POLL_INTERVAL 2
-/* A closing connection whose peer accepts no more data is aborted. */
+/* A connection whose FIN finds no memory this long is aborted. */
 #define IMAPD_CLOSE_TIMEOUT_MS 10000u
 /* Session timer (idle timeouts, IDLE notifications). */
 #define IMAPD_TICK_MS 200u
@@ -116,23 +117,27 @@ static void slot_abort(struct imapd_slot *sl)
 	slot_free(sl);
 }
 
-/* Closing: once every byte is out of lwIP's send queue, hand the pcb to
- * tcp_close() (which sends FIN after it) and free the slot. */
+/* Closing: everything the session will send is in lwIP's send queue, and
+ * tcp_close() queues FIN right behind it; lwIP delivers the rest on its own
+ * (retransmissions included) with the slot already free. Closing before
+ * the peer has acknowledged the last bytes makes this side the one that
+ * closes first, so the TIME_WAIT state is ours (a pcb lwIP reclaims when
+ * short of them) rather than the client's peer's: a client that closes
+ * first after LOGOUT leaves whatever relays it (slirp on the host, a NAT)
+ * holding the connection for twice the segment lifetime. */
 static void slot_try_close(struct imapd_slot *sl)
 {
 	struct tcp_pcb *pcb = sl->tcp.pcb;
 
 	tcp_transport_discard(&sl->tcp);
-	if (pcb && tcp_sndqueuelen(pcb) != 0) {
-		if (port_now_ms() - sl->closing_since > IMAPD_CLOSE_TIMEOUT_MS)
-			slot_abort(sl);
-		return;
-	}
 	if (pcb) {
 		pcb_detach(pcb);
 		if (tcp_close(pcb) != ERR_OK) {
-			/* Out of memory for the FIN: try again on the next pass. */
+			/* Out of memory for the FIN: try again on the next
+			 * pass, for a while. */
 			pcb_attach(pcb, sl);
+			if (port_now_ms() - sl->closing_since > IMAPD_CLOSE_TIMEOUT_MS)
+				slot_abort(sl);
 			return;
 		}
 	}
@@ -329,8 +334,7 @@ uint32_t imapd_poll(void)
 		struct imap_session *s = &sl->session;
 
 		if (sl->state == SLOT_CLOSING) {
-			/* Progress comes with ACKs (the sent callback, then this
-			 * pass); a slow peer must not make the loop spin. */
+			/* only a FIN that found no memory waits here */
 			slot_try_close(sl);
 			continue;
 		}
