@@ -104,6 +104,11 @@
 #if defined(IMAPD_TLS_HOST)
 #define MBEDTLS_SSL_CLI_C
 #endif
+/* A platform with its own SHA-256 block function (a hash peripheral, or the
+ * host's CPU instructions: port/posix/sha256_hw.c) provides it. */
+#if defined(IMAPD_SHA256_ALT)
+#define MBEDTLS_SHA256_PROCESS_ALT
+#endif
 /* Measurement builds (the host's, or a board's with IMAPD_TLS_MEASURE) keep
  * the arena's usage counters: tls.c logs each session's peak from them. */
 #if defined(IMAPD_TLS_MEASURE)
