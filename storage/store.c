@@ -146,11 +146,26 @@ static void slot_reset(struct store *s, int mb)
 /* Read what a message record says about itself. */
 int msg_rec(struct store *s, uint32_t loc, struct rec *r)
 {
-	int e = rec_read(s, phys_lo(s, loc), r);
+	struct store_rec_cache *c = &s->rc[(loc ^ (loc >> 11)) % STORE_REC_CACHE];
+	int e;
 
+	if (c->loc_plus1 == loc + 1u) {
+		*r = c->r;
+		return STORE_OK;
+	}
+	e = rec_read(s, phys_lo(s, loc), r);
 	if (e < 0)
 		return e;
-	return e == 1 && r->type == REC_MSG && r->committed ? STORE_OK : STORE_CORRUPT;
+	if (e != 1 || r->type != REC_MSG || !r->committed)
+		return STORE_CORRUPT;
+	c->loc_plus1 = loc + 1u;  /* only what is committed: it is final */
+	c->r = *r;
+	return STORE_OK;
+}
+
+void rec_cache_clear(struct store *s)
+{
+	memset(s->rc, 0, sizeof(s->rc));
 }
 
 /* ---------------------------------------------------------------- space */

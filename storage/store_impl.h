@@ -40,6 +40,32 @@ struct store_mbox {
 	char name[STORE_NAME_MAX];
 };
 
+/* Parsed view of any record header at a log offset (store_int.h). */
+struct rec {
+	uint8_t type, slot;
+	uint32_t len;             /* log bytes of the whole record */
+	uint32_t body;            /* small records: body length (body in s->scratch+4) */
+	bool oversize;            /* valid, but bigger than this build can hold */
+	/* message records */
+	uint32_t size, uidv;
+	bool committed;
+	uint32_t uid, flags, dcrc, meta_addr, meta_len, meta_crc;
+	uint64_t modseq;
+	int64_t date;
+	int16_t tz;
+};
+
+#ifndef STORE_REC_CACHE
+#define STORE_REC_CACHE 8         /* message record headers remembered */
+#endif
+/* A committed message record never changes until its sector is erased, and
+ * FETCH and SEARCH ask for the same few again and again: each hit saves
+ * three flash reads and two CRCs. Emptied by every erase. */
+struct store_rec_cache {
+	uint32_t loc_plus1;       /* 0: empty */
+	struct rec r;
+};
+
 struct store_cfg_slot {
 	uint32_t hash;            /* FNV-1a of the key; 0: unused */
 	uint32_t loc;             /* flash address of the current CFG record */
@@ -99,6 +125,7 @@ struct store {
 	char kw_pool[STORE_KW_POOL][STORE_KEYWORD_MAX + 1];
 	struct store_append app[STORE_MAX_APPENDS + 1];   /* last one: GC moves */
 	uint8_t scratch[STORE_SCRATCH];
+	struct store_rec_cache rc[STORE_REC_CACHE];
 	struct store_entry ent[STORE_MAX_MESSAGES];
 };
 

@@ -115,20 +115,8 @@ uint32_t meta_len(const struct store *s, uint32_t len);     /* log bytes of a ME
 /* Write a small record (body in s->scratch + SMALL_HDR) at the head. */
 int rec_put_small(struct store *s, uint8_t type, uint8_t slot, uint32_t body, uint64_t *at);
 
-/* Parsed view of any record header at a log offset. */
-struct rec {
-	uint8_t type, slot;
-	uint32_t len;             /* log bytes of the whole record */
-	uint32_t body;            /* small records: body length (body in s->scratch+4) */
-	bool oversize;            /* valid, but bigger than this build can hold */
-	/* message records */
-	uint32_t size, uidv;
-	bool committed;
-	uint32_t uid, flags, dcrc, meta_addr, meta_len, meta_crc;
-	uint64_t modseq;
-	int64_t date;
-	int16_t tz;
-};
+/* struct rec (a parsed record header) is in store_impl.h: the record
+ * cache holds some. */
 /* Read and check the record at lo. Returns 1 if valid, 0 if not a valid
  * record (erased, torn or corrupt), or a negative store error. A small
  * record is read whole into s->scratch (its CRC covers it); a message
@@ -145,6 +133,7 @@ int msg_finish(struct store *s, struct store_append *a, const void *meta, uint32
 int space_check(struct store *s, uint64_t need, uint32_t region, int cls);
 enum { SPACE_USER = 0, SPACE_FREEING = 1 };
 int msg_rec(struct store *s, uint32_t loc, struct rec *r);
+void rec_cache_clear(struct store *s);   /* an erase makes locations reusable */
 uint64_t store_reclaimable(const struct store *s);
 int msg_open(struct store *s, struct store_append *a, int mb, uint32_t size);
 int msg_feed(struct store *s, struct store_append *a, const uint8_t *p, uint32_t n);

@@ -163,8 +163,10 @@ int sector_erase(struct store *s, uint32_t phys, uint32_t count)
 {
 	uint8_t b[STORE_PROG_MAX];
 	uint32_t n = round_up(EH_LEN, s->unit);
-	int e = s->f->erase(s->f, phys);
+	int e;
 
+	rec_cache_clear(s);
+	e = s->f->erase(s->f, phys);
 	if (e)
 		return flash_err(s, e);
 	s->erase_count++;

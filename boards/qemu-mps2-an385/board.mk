@@ -27,9 +27,10 @@ FW_OPT := -Os -g -ffunction-sections -fdata-sections
 #   STORE_META_MAX 2048       MIME metadata per message; larger part trees are
 #                             recomputed from the message when fetched
 #   STORE_MAX_MAILBOXES 48    all users together
+#   STORE_REC_CACHE 4         message record headers remembered (of 8)
 FW_DEFS := -DIMAPD_OUT_BUF=2048 -DIMAPD_CMD_SMALL=512 -DIMAPD_BIG_BUFS=1 \
 	-DIMAPD_SEARCH_SLOTS=1 -DIMAPD_MSG_CHUNK=512 -DSTORE_MAX_APPENDS=2 \
-	-DSTORE_META_MAX=2048 -DMIME_BLOB_MAX=2048 -DSTORE_MAX_MAILBOXES=48
+	-DSTORE_META_MAX=2048 -DMIME_BLOB_MAX=2048 -DSTORE_MAX_MAILBOXES=48 -DSTORE_REC_CACHE=4
 FW_CFLAGS = $(WARN) $(FW_ARCH) $(FW_OPT) $(FW_DEFS) -MMD -MP -I$(FW_BOARD_DIR) $(INCLUDES) \
 	$(LWIP_INCLUDES) $(MBEDTLS_CFLAGS)
 FW_LDFLAGS := $(FW_ARCH) --specs=nano.specs -nostartfiles -Wl,--gc-sections \
