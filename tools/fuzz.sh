@@ -17,6 +17,10 @@ OUT=${FUZZ_OUT:-build/fuzz}
 # second for one input is a bug here, and the limits keep make test bounded.
 LIMITS="-timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=256"
 
+# FUZZ_SEED=N makes a run repeatable (make test's short runs use one; a
+# crash there reproduces with the same seed): unset, libFuzzer picks one.
+SEED=${FUZZ_SEED:+-seed=$FUZZ_SEED}
+
 # UBSan findings must stop the run, however the target was compiled.
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export UBSAN_OPTIONS
@@ -43,7 +47,7 @@ run_one() {
 	if [ -d "$seeds" ]; then cp -R "$seeds"/. "$work"/; fi
 	before=$(files "$art")
 	# shellcheck disable=SC2046,SC2086  # word splitting of options wanted
-	"$bin" -max_total_time="$secs" -print_final_stats=1 $LIMITS \
+	"$bin" -max_total_time="$secs" -print_final_stats=1 $LIMITS $SEED \
 		-artifact_prefix="$art/" $(dict_of "$name") "$work" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
