@@ -452,7 +452,6 @@ TEST(config)
 	CHECK_EQ_INT(n, 2);
 }
 
-/* Churn a small store far past its size: GC must keep it going. */
 /* A location the collector erased and the log reused holds a new message:
  * what the store says of it (through the record cache) is the new one's.
  * One message per sector makes the log reuse locations every few rounds. */
@@ -480,6 +479,7 @@ TEST(record_cache_after_reuse)
 	}
 }
 
+/* Churn a small store far past its size: GC must keep it going. */
 TEST(gc_churn)
 {
 	for (int p = 0; p < 3; p++) {

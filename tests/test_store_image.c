@@ -44,27 +44,34 @@ TEST(file_nor_rules)
 	CHECK_EQ_INT(flash_file_open(&ff, path, &g, &f), -1);
 }
 
+static const struct flash_geometry geo32 = { 4096, 32, 1 };
+
+/* A new image file, formatted and mounted in st. */
+static void fresh_image(struct flash_file *ff, const struct flash_dev **f)
+{
+	unlink(path);
+	CHECK_EQ_INT(flash_file_open(ff, path, &geo32, f), 0);
+	CHECK_EQ_INT(store_format(&st, *f), STORE_OK);
+	CHECK_EQ_INT(store_mount(&st, *f), STORE_OK);
+}
+
 TEST(store_on_file)
 {
 	struct flash_file ff;
 	const struct flash_dev *f;
-	struct flash_geometry g = { 4096, 32, 1 };
 	store_mbox_t mb;
 	struct store_append *a;
 	uint32_t uid;
 	char buf[16];
 
-	unlink(path);
-	CHECK_EQ_INT(flash_file_open(&ff, path, &g, &f), 0);
-	CHECK_EQ_INT(store_format(&st, f), STORE_OK);
-	CHECK_EQ_INT(store_mount(&st, f), STORE_OK);
+	fresh_image(&ff, &f);
 	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &mb), STORE_OK);
 	CHECK_EQ_INT(store_append_begin(&st, mb, 5, 0, 0, 0, &a), STORE_OK);
 	CHECK_EQ_INT(store_append_write(&st, a, "hello", 5), 5);
 	CHECK_EQ_INT(store_append_commit(&st, a, NULL, 0, &uid), STORE_OK);
 	store_unmount(&st);
 	flash_file_close(&ff);
-	CHECK_EQ_INT(flash_file_open(&ff, path, &g, &f), 0);
+	CHECK_EQ_INT(flash_file_open(&ff, path, &geo32, &f), 0);
 	CHECK_EQ_INT(store_mount(&st, f), STORE_OK);
 	CHECK_EQ_INT(store_mbox_find(&st, "ann", "INBOX", &mb), STORE_OK);
 	CHECK_EQ_INT(store_msg_read(&st, mb, 0, 0, buf, sizeof(buf)), 5);
@@ -79,16 +86,12 @@ TEST(deferred_sync)
 {
 	struct flash_file ff;
 	const struct flash_dev *f;
-	struct flash_geometry g = { 4096, 32, 1 };
 	store_mbox_t mb;
 	struct store_append *a;
 	uint32_t uid;
 	char buf[8];
 
-	unlink(path);
-	CHECK_EQ_INT(flash_file_open(&ff, path, &g, &f), 0);
-	CHECK_EQ_INT(store_format(&st, f), STORE_OK);
-	CHECK_EQ_INT(store_mount(&st, f), STORE_OK);
+	fresh_image(&ff, &f);
 	flash_file_defer_sync(&ff, true);
 	CHECK(!flash_file_unsynced(&ff));
 	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &mb), STORE_OK);
