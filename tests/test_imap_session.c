@@ -403,6 +403,20 @@ TEST(autologout)
 	CHECK_EQ_STR(fake_take(&c1), "* BYE Autologout; idle for too long\r\n");
 	CHECK_EQ_INT(c1.closes, 1);
 	fake_close_conn(&c1);
+
+	/* logged in: RFC 3501 5.4's thirty minutes at least, counted from the
+	 * last command */
+	open_login(&c1, "bob", "hunter2");
+	imap_session_tick(&c1.s, port_now_ms() + IMAPD_PREAUTH_TIMEOUT_MS + 1000);
+	imap_session_tick(&c1.s, port_now_ms() + 30u * 60u * 1000u);
+	fake_settle(&c1);
+	CHECK_EQ_STR(fake_take(&c1), "");
+	CHECK_EQ_INT(c1.closes, 0);
+	imap_session_tick(&c1.s, port_now_ms() + IMAPD_AUTH_TIMEOUT_MS + 1000);
+	fake_settle(&c1);
+	CHECK_EQ_STR(fake_take(&c1), "* BYE Autologout; idle for too long\r\n");
+	CHECK_EQ_INT(c1.closes, 1);
+	fake_close_conn(&c1);
 }
 
 TEST(append_refused_and_pipelined)
