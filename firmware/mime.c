@@ -727,8 +727,26 @@ void mime_parse_feed(struct mime_parser *p, const void *data, size_t len)
 
 	if (!p->cap)
 		return;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++) {
+		/* In a body line that can no longer be a delimiter only its end
+		 * matters: jump to it (most of a large message is such lines). */
+		if (!p->bol && !p->lcand && p->st != ST_HEADER) {
+			const char *nl = memchr(d + i, '\n', len - i);
+			size_t k = (nl ? (size_t)(nl - d) : len) - i;
+
+			if (k) {
+				for (size_t j = 0; p->line_blank && j < k; j++)
+					if (d[i + j] != '\r')
+						p->line_blank = false;
+				p->cr = d[i + k - 1] == '\r';
+				p->off += (uint32_t)k;
+				i += k;
+				if (i == len)
+					break;
+			}
+		}
 		parse_byte(p, d[i]);
+	}
 }
 
 uint32_t mime_parse_finish(struct mime_parser *p)
