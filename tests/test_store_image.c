@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "flash_file.h"
@@ -55,20 +56,27 @@ static void fresh_image(struct flash_file *ff, const struct flash_dev **f)
 	CHECK_EQ_INT(store_mount(&st, *f), STORE_OK);
 }
 
+/* Append text to mb as one message. */
+static void put_msg(store_mbox_t mb, const char *text)
+{
+	struct store_append *a;
+	uint32_t n = (uint32_t)strlen(text), uid;
+
+	CHECK_EQ_INT(store_append_begin(&st, mb, n, 0, 0, 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_append_write(&st, a, text, n), (int)n);
+	CHECK_EQ_INT(store_append_commit(&st, a, NULL, 0, &uid), STORE_OK);
+}
+
 TEST(store_on_file)
 {
 	struct flash_file ff;
 	const struct flash_dev *f;
 	store_mbox_t mb;
-	struct store_append *a;
-	uint32_t uid;
 	char buf[16];
 
 	fresh_image(&ff, &f);
 	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &mb), STORE_OK);
-	CHECK_EQ_INT(store_append_begin(&st, mb, 5, 0, 0, 0, &a), STORE_OK);
-	CHECK_EQ_INT(store_append_write(&st, a, "hello", 5), 5);
-	CHECK_EQ_INT(store_append_commit(&st, a, NULL, 0, &uid), STORE_OK);
+	put_msg(mb, "hello");
 	store_unmount(&st);
 	flash_file_close(&ff);
 	CHECK_EQ_INT(flash_file_open(&ff, path, &geo32, &f), 0);
@@ -87,8 +95,6 @@ TEST(deferred_sync)
 	struct flash_file ff;
 	const struct flash_dev *f;
 	store_mbox_t mb;
-	struct store_append *a;
-	uint32_t uid;
 	char buf[8];
 
 	fresh_image(&ff, &f);
@@ -98,9 +104,7 @@ TEST(deferred_sync)
 	CHECK(flash_file_unsynced(&ff));
 	CHECK_EQ_INT(flash_file_sync(&ff), 0);
 	CHECK(!flash_file_unsynced(&ff));
-	CHECK_EQ_INT(store_append_begin(&st, mb, 3, 0, 0, 0, &a), STORE_OK);
-	CHECK_EQ_INT(store_append_write(&st, a, "abc", 3), 3);
-	CHECK_EQ_INT(store_append_commit(&st, a, NULL, 0, &uid), STORE_OK);
+	put_msg(mb, "abc");
 	CHECK(flash_file_unsynced(&ff));
 	/* what was written reads back through the mapping before any sync */
 	CHECK_EQ_INT(store_msg_read(&st, mb, 0, 0, buf, sizeof(buf)), 3);

@@ -728,6 +728,26 @@ static void snapshot_take(const struct geo_cfg *g, uint32_t wseed, int steps, ui
 	memcpy(snap.erases, erases, sizeof(erases));
 }
 
+/* Power back on after a cut: a fresh mount on the same bytes, then every
+ * acknowledged operation must be there. OK, or what failed. */
+static int reboot(struct run *r, const char *after)
+{
+	int e;
+
+	store_unmount(&st);
+	e = store_mount(&st, dev);
+	if (e) {
+		fail("mount after %s: %d", after, e);
+		return UNMOUNTABLE;
+	}
+	e = verify(r);
+	if (e)
+		return e;
+	r->pend.op = OP_NONE;
+	r->cut = false;
+	return OK;
+}
+
 static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t at,
 		   enum flash_sim_cut mode)
 {
@@ -759,17 +779,9 @@ static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t 
 	if (why[0])
 		return CORRUPT;
 	flash_sim_power_on(&fs);
-	store_unmount(&st);
-	e = store_mount(&st, dev);
-	if (e) {
-		fail("mount after the cut: %d", e);
-		return UNMOUNTABLE;
-	}
-	v = verify(&r);
+	v = reboot(&r, "the cut");
 	if (v)
 		return v;
-	r.pend.op = OP_NONE;
-	r.cut = false;
 	/* Every other cut, the power fails again while the recovered image is
 	 * worked on (torn tails of an earlier mount, half-done collection). */
 	if (at & 2u) {
@@ -783,19 +795,8 @@ static int one_cut(const struct geo_cfg *g, uint32_t wseed, int steps, uint64_t 
 		if (r.bug || why[0])
 			return why[0] ? CORRUPT : (fail("I/O error after recovery"), CORRUPT);
 		flash_sim_power_on(&fs);
-		if (r.cut) {
-			store_unmount(&st);
-			e = store_mount(&st, dev);
-			if (e) {
-				fail("mount after the second cut: %d", e);
-				return UNMOUNTABLE;
-			}
-			v = verify(&r);
-			if (v)
-				return v;
-			r.pend.op = OP_NONE;
-			r.cut = false;
-		}
+		if (r.cut && (v = reboot(&r, "the second cut")) != 0)
+			return v;
 	}
 	/* keep working on the recovered image, then compare with a rescan */
 	run_steps(&r, 12, UINT64_MAX);
