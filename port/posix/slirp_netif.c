@@ -1,7 +1,9 @@
 /*
  * slirp_netif.c - lwIP netif over libslirp (see slirp_netif.h).
  *
- * Frames lwIP sends go straight into slirp_input(). Frames slirp sends are
+ * Frames lwIP sends go straight into slirp_input(), unless the barrier holds
+ * them until the writes they may acknowledge are durable (group commit, see
+ * slirp_netif_set_barrier()). Frames slirp sends are
  * queued and handed to lwIP from slirp_netif_poll(): slirp produces them
  * from inside its own processing (and from inside our linkoutput), where
  * re-entering lwIP's input path would corrupt its state.

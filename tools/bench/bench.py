@@ -511,7 +511,9 @@ def report(res, machine_desc, when, plotted):
              "round, all rounds' commands/s are listed after it.")
     L.append("")
     L.append("Ours: `build/host/imapd` (lwIP over libslirp, one thread, a 256 MiB "
-             "file-backed flash image; the store fsyncs each commit; the host build "
+             "file-backed flash image; nothing is acknowledged before it is fsynced, "
+             "one fsync per pass of the main loop (group commit, docs/architecture.md); "
+             "SHA-256 from the CPU's SHA instructions when present; the host build "
              "has 16384 index slots, see mk/core2.mk). Dovecot: "
              "Debian's `dovecot-imapd` with its default process model (a login "
              "process and an imap process per connection) and Maildir, in a "
