@@ -7,7 +7,7 @@
 #   make size | fuzz | bench | deps | clean | distclean
 #
 # Layout of the build (see mk/host.mk for the details):
-#   build/deps/        lwIP and Mbed TLS sources (tools/fetch-deps.sh)
+#   build/deps/        lwIP, Mbed TLS and libslirp sources (tools/fetch-deps.sh)
 #   build/host/        -O2 host build: imapd, tools
 #   build/host-asan/   ASan+UBSan host build: imapd, tools, tests/ (used by all tests)
 #   build/fuzz/        clang libFuzzer build
@@ -41,14 +41,15 @@ endif
 BOARD ?= qemu-mps2-an385
 BUILD := build
 DEPS_DIR := $(BUILD)/deps
-# LWIP_DIR= / MBEDTLS_DIR= on the command line use existing source trees.
+# LWIP_DIR= / MBEDTLS_DIR= / SLIRP_DIR= on the command line use existing source trees.
 LWIP_DIR ?= $(DEPS_DIR)/lwip
 MBEDTLS_DIR ?= $(DEPS_DIR)/mbedtls
+SLIRP_DIR ?= $(DEPS_DIR)/libslirp
 PYTHON ?= python3
 
 # Debian packages, installed by tools/need-pkgs.sh when missing.
-PKGS_DEPS := dpkg-dev debian-archive-keyring
-PKGS_HOST := gcc make pkg-config libslirp-dev libglib2.0-dev python3 $(PKGS_DEPS)
+PKGS_DEPS := dpkg-dev debian-archive-keyring patch bzip2 xz-utils
+PKGS_HOST := gcc make pkg-config libglib2.0-dev python3 $(PKGS_DEPS)
 PKGS_FUZZ := clang libclang-rt-14-dev
 PKGS_CLIENTS := openssl curl isync offlineimap3 fetchmail
 PKGS_BOARD := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm

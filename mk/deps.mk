@@ -1,5 +1,5 @@
-# mk/deps.mk - Debian packages the build needs, and the pinned lwIP and
-# Mbed TLS sources (tools/fetch-deps.sh). Package lists are in the Makefile.
+# mk/deps.mk - Debian packages the build needs, and the pinned lwIP, Mbed TLS
+# and libslirp sources (tools/fetch-deps.sh). Package lists are in the Makefile.
 #
 # Targets that need packages depend on pkgs-<set> order-only: the check is a
 # quick dpkg query every run and never forces a rebuild.
@@ -15,7 +15,7 @@ pkgs-board:
 pkgs-test:
 	@tools/need-pkgs.sh $(PKGS_TEST) $(PKGS_FUZZ)
 
-# LWIP_DIR / MBEDTLS_DIR reach the script only when the user set them (make
+# LWIP_DIR / MBEDTLS_DIR / SLIRP_DIR reach the script only when the user set them (make
 # exports command-line and environment variables, not the defaults above).
 deps:
 	@tools/need-pkgs.sh $(PKGS_DEPS)

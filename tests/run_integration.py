@@ -6,7 +6,7 @@ Prints one line per failing or erroring test with its traceback, one line per
 module with its counts, and as the last line `N passed, N failed` (skipped
 tests are counted in neither). Exit status 1 on any failure.
 
-usage: run_integration.py [-v] [PATTERN]   (PATTERN: file glob, default test_*.py)
+usage: run_integration.py [-v] [PATTERN...]   (file globs, default test_*.py)
 """
 import os
 import sys
@@ -34,9 +34,11 @@ def module_of(test):
 def main():
     verbose = "-v" in sys.argv[1:]
     args = [a for a in sys.argv[1:] if a != "-v"]
-    pattern = args[0] if args else "test_*.py"
     sys.path.insert(0, TESTS)
-    suite = unittest.defaultTestLoader.discover(TESTS, pattern=pattern, top_level_dir=TESTS)
+    suite = unittest.TestSuite()
+    for pattern in args or ["test_*.py"]:
+        suite.addTests(unittest.defaultTestLoader.discover(TESTS, pattern=pattern,
+                                                           top_level_dir=TESTS))
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2 if verbose else 0,
                                      resultclass=Result)
     t0 = time.monotonic()
