@@ -61,7 +61,7 @@ $(1)_SLIRP := $(if $(filter fuzz,$(1)),,$(BUILD)/$(1)/libslirp.a)
 $(1)_LINK = $(CC_$(1)) $(LD_$(1)) -o $$@ $$(filter %.o,$$^) -Wl,--start-group \
 	$(BUILD)/$(1)/libimapd.a $(BUILD)/$(1)/liblwip.a $$($(1)_MBEDTLS) $$($(1)_SLIRP) -Wl,--end-group
 
-$(BUILD)/$(1)/obj/%.o: %.c | $(PKGS_TARGET_$(1))
+$(BUILD)/$(1)/obj/%.o: %.c | $(PKGS_TARGET_$(1)) $(SLIRP_GEN)/libslirp-version.h
 	@mkdir -p $$(@D)
 	$(msg) CC "$(1): $$<"
 	$(Q)$(CC_$(1)) $$($(1)_CFLAGS) $$(if $$(filter $(POSIX_DIRS),$$<),$(POSIX_CFLAGS) $$(SLIRP_CFLAGS)) -c $$< -o $$@

@@ -16,6 +16,7 @@ SLIRP_NAMES := arp_table bootp cksum dhcpv6 dnssearch if ip6_icmp ip6_input \
 SLIRP_GEN := $(BUILD)/slirp-gen
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 # Our code includes <libslirp.h> from the pinned tree, never the system's.
+# (Every host object waits for the generated header, order-only.)
 # GLib's headers only: port/posix/slirp_glib.c implements the few functions
 # libslirp calls, so no GLib library is linked.
 SLIRP_CFLAGS = -I$(SLIRP_GEN) -I$(SLIRP_DIR)/src $(GLIB_CFLAGS)
