@@ -28,7 +28,7 @@
 #define MBEDTLS_PLATFORM_FPRINTF_MACRO fprintf
 #define MBEDTLS_PLATFORM_SETBUF_MACRO setbuf
 #define MBEDTLS_PLATFORM_EXIT_MACRO exit
-#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+/* The allocator is ours: tls_heap.c, over a static arena (tls.c). */
 /* Entropy only through mbedtls_hardware_poll() -> port_entropy(); PSA's
  * DRBG seeds from it (tls.c). */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
@@ -108,11 +108,6 @@
  * host's CPU instructions: port/posix/sha256_hw.c) provides it. */
 #if defined(IMAPD_SHA256_ALT)
 #define MBEDTLS_SHA256_PROCESS_ALT
-#endif
-/* Measurement builds (the host's, or a board's with IMAPD_TLS_MEASURE) keep
- * the arena's usage counters: tls.c logs each session's peak from them. */
-#if defined(IMAPD_TLS_MEASURE)
-#define MBEDTLS_MEMORY_DEBUG
 #endif
 
 #endif

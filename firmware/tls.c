@@ -15,8 +15,8 @@
 
 #include "mbedtls/ecp.h"
 #include "mbedtls/entropy.h"
-#include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/pk.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
 #include "mbedtls/psa_util.h"
 #include "mbedtls/sha256.h"
@@ -28,21 +28,22 @@
 #include "imapd_config.h"
 #include "port.h"
 #include "store.h"
+#include "tls_heap.h"
 
 #if MBEDTLS_VERSION_NUMBER < 0x03060000
 #error "Mbed TLS 3.6 or later required"
 #endif
 
 /*
- * Arena size, from the measured worst case (tools/bench-tls; docs/tls.md):
- * the base holds PSA's key slots, the parsed key and certificate and the
- * server configuration; a session peaks during a TLS 1.3 handshake with a
- * P-256 key share and keeps its record buffers (16 KB in, 4 KB out) for its
- * life. Block headers are 8 words, so a 64-bit host needs more than a
- * 32-bit board. Each figure is rounded up with about 2 KB for fragmentation
- * and for password hashing while sessions are open.
- *   measured, 32-bit: base 1,656  session peak 27,704
- *   measured, 64-bit: base 2,512  session peak 30,776
+ * Arena size (docs/tls.md): the base holds PSA's key slots, the parsed key
+ * and certificate and the server configuration; a session peaks during a
+ * TLS 1.3 handshake with a P-256 key share and keeps its record buffers
+ * (16 KB in, 4 KB out) for its life. Set from the figures of Mbed TLS's own
+ * allocator (8-word block headers); with tls_heap.c's 8-byte headers the
+ * same sizes leave about 3.5 KB a session for fragmentation and for password
+ * hashing while sessions are open.
+ *   tls_heap, 32-bit: base 1,320  session peak 26,032
+ *   tls_heap, 64-bit: base 1,616  session peak 26,952
  */
 #if UINTPTR_MAX > 0xffffffffu
 #define TLS_ARENA_BASE 4096u
@@ -54,8 +55,6 @@
 #ifndef TLS_ARENA_SIZE
 #define TLS_ARENA_SIZE (TLS_ARENA_BASE + IMAPD_MAX_TLS_SESSIONS * TLS_ARENA_PER_SESSION)
 #endif
-/* A block header of Mbed TLS's buffer allocator (memory_buffer_alloc.c). */
-#define TLS_ARENA_HEADER (8u * sizeof(void *))
 
 /* Intermediate certificates a user may install after the server's own. */
 #define TLS_CHAIN_MAX 2
@@ -80,8 +79,8 @@ struct tls_session {
 	uint32_t start_ms;
 	bool step_ready;             /* the last step wants no I/O: run another */
 	bool rx_got;                 /* the BIO delivered bytes during this call */
-#if defined(MBEDTLS_MEMORY_DEBUG)
-	size_t used_before, blocks_before;
+#if defined(IMAPD_TLS_MEASURE)
+	size_t used_before;
 #endif
 };
 
@@ -124,12 +123,12 @@ int tls_crypto_init(void)
 {
 	if (tls.crypto_up)
 		return TLS_OK;
-	mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
+	tls_heap_init(tls_arena, sizeof tls_arena);
+	mbedtls_platform_set_calloc_free(tls_heap_calloc, tls_heap_free);
 	/* After the arena: PSA takes its key slots from it. */
 	psa_status_t ps = psa_crypto_init();
 	if (ps != PSA_SUCCESS) {
 		port_log(PORT_LOG_ERR, "tls: crypto start-up failed (PSA %d)", (int)ps);
-		mbedtls_memory_buffer_alloc_free();
 		return TLS_ERR_CRYPTO;
 	}
 	tls.crypto_up = true;
@@ -591,15 +590,14 @@ static void tls_handshake_done(struct tls_conn *c)
 	struct tls_session *ses = c->ses;
 	c->state = TLS_OPEN;
 	tls.st.handshakes++;
-#if defined(MBEDTLS_MEMORY_DEBUG)
+#if defined(IMAPD_TLS_MEASURE)
 	/* Exact when handshakes do not overlap (the benchmark runs them one by
 	 * one); only approximate when they do, as they share the counters. */
-	size_t max_used, max_blocks, cur, blocks;
-	mbedtls_memory_buffer_alloc_max_get(&max_used, &max_blocks);
-	mbedtls_memory_buffer_alloc_cur_get(&cur, &blocks);
-	size_t before = ses->used_before + ses->blocks_before * TLS_ARENA_HEADER;
-	size_t now = cur + blocks * TLS_ARENA_HEADER;
-	size_t top = max_used + max_blocks * TLS_ARENA_HEADER;
+	struct tls_heap_stats hs;
+	tls_heap_get_stats(&hs);
+	size_t before = ses->used_before;
+	size_t now = hs.used;
+	size_t top = hs.peak;
 	size_t peak = top > before ? top - before : 0;
 	size_t resident = now > before ? now - before : 0;
 	if (peak > tls.st.session_peak)
@@ -835,9 +833,11 @@ int tls_conn_start(struct tls_conn *c)
 		tls.st.refused++;
 		return -1;
 	}
-#if defined(MBEDTLS_MEMORY_DEBUG)
-	mbedtls_memory_buffer_alloc_cur_get(&ses->used_before, &ses->blocks_before);
-	mbedtls_memory_buffer_alloc_max_reset();
+#if defined(IMAPD_TLS_MEASURE)
+	struct tls_heap_stats hs;
+	tls_heap_get_stats(&hs);
+	ses->used_before = hs.used;
+	tls_heap_peak_reset();
 #endif
 	mbedtls_ssl_init(&ses->ssl);
 	int r = mbedtls_ssl_setup(&ses->ssl, &tls.conf);
@@ -889,9 +889,8 @@ void tls_get_stats(struct tls_stats *st)
 {
 	*st = tls.st;
 	st->arena_size = sizeof tls_arena;
-#if defined(MBEDTLS_MEMORY_DEBUG)
-	size_t cur, blocks;
-	mbedtls_memory_buffer_alloc_cur_get(&cur, &blocks);
-	st->arena_used = cur + blocks * TLS_ARENA_HEADER;
-#endif
+	struct tls_heap_stats hs;
+	tls_heap_get_stats(&hs);
+	st->arena_used = hs.used;
+	st->arena_failures = hs.failures + hs.bad_frees;
 }

@@ -91,12 +91,12 @@ bool tls_conn_pending(const struct tls_conn *c);
 /* The connection is gone: return the TLS context to the pool. Idempotent. */
 void tls_conn_release(struct tls_conn *c);
 
-/* TLS counters, for logs and the benchmark. arena_used and session_peak
- * come from the arena's counters, kept only in builds with IMAPD_TLS_MEASURE
- * (0 otherwise). */
+/* TLS counters, for logs and the benchmark. session_peak is measured only
+ * in builds with IMAPD_TLS_MEASURE (0 otherwise). */
 struct tls_stats {
 	size_t arena_size;
 	size_t arena_used;           /* bytes incl. block headers, now */
+	size_t arena_failures;       /* requests the arena refused, and bad frees */
 	size_t session_peak;         /* largest one-session handshake peak seen */
 	unsigned sessions;           /* TLS contexts in use */
 	uint32_t handshakes, failures, refused;

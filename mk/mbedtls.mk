@@ -9,7 +9,7 @@
 # out empty, and the linker takes only the objects that are used.
 #
 # The host build adds IMAPD_TLS_HOST (a TLS client, for the unit tests) and
-# IMAPD_TLS_MEASURE (the arena's usage counters) to the library and to our own
+# IMAPD_TLS_MEASURE (each handshake logs its arena peak) to the library and to our own
 # objects, since both must see the same configuration. The firmware has
 # neither.
 #
@@ -77,7 +77,7 @@ BTQ_DIR := $(BUILD)/bench-tls-qemu
 BTQ_CC := arm-none-eabi-gcc
 BTQ_FLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \
 	-Ifirmware -Istorage -Iport $(MBEDTLS_CFLAGS) $(MBEDTLS_HOST_DEFS)
-BTQ_SRCS := tools/bench-tls/bench_tls.c tools/bench-tls/qemu/start.c firmware/tls.c \
+BTQ_SRCS := tools/bench-tls/bench_tls.c tools/bench-tls/qemu/start.c firmware/tls.c firmware/tls_heap.c \
 	firmware/imap_date.c $(wildcard storage/*.c)
 BTQ_MBEDTLS_OBJS := $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BTQ_DIR)/mbedtls/%.o,$(MBEDTLS_SRCS))
 BENCH_TLS_QEMU_ROUNDS ?= 20

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/psa_util.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
@@ -30,13 +29,12 @@
 #include "imapd_config.h"
 #include "store.h"
 #include "tls.h"
+#include "tls_heap.h"
 
-#if !defined(MBEDTLS_MEMORY_DEBUG) || !defined(MBEDTLS_SSL_CLI_C)
+#if !defined(IMAPD_TLS_MEASURE) || !defined(MBEDTLS_SSL_CLI_C)
 #error "bench-tls needs IMAPD_TLS_MEASURE and IMAPD_TLS_HOST"
 #endif
 
-/* Block header of Mbed TLS's buffer allocator: 8 words. */
-#define ARENA_HEADER (8 * sizeof(void *))
 
 /* ---- the store that keeps the certificate, on the RAM flash simulator ---- */
 #define SECTOR 4096u
@@ -150,37 +148,33 @@ static struct {
 	long long used;     /* bytes incl. headers the server holds now */
 	long long peak;
 	double cpu_s;
-	size_t u0, b0;
+	size_t u0;
 	clock_t t0;
 } srv;
 
-static long long arena_bytes(size_t used, size_t blocks)
+static size_t arena_used(void)
 {
-	return (long long)used + (long long)blocks * (long long)ARENA_HEADER;
+	struct tls_heap_stats hs;
+	tls_heap_get_stats(&hs);
+	return hs.used;
 }
 
 static void srv_enter(void)
 {
-	mbedtls_memory_buffer_alloc_cur_get(&srv.u0, &srv.b0);
-	mbedtls_memory_buffer_alloc_max_reset();
+	srv.u0 = arena_used();
+	tls_heap_peak_reset();
 	srv.t0 = clock();
 }
 
 static void srv_leave(void)
 {
-	size_t mu, mb, u, b;
+	struct tls_heap_stats hs;
 	srv.cpu_s += (double)(clock() - srv.t0) / CLOCKS_PER_SEC;
-	mbedtls_memory_buffer_alloc_max_get(&mu, &mb);
-	mbedtls_memory_buffer_alloc_cur_get(&u, &b);
-	/* The counters' maxima restart at 0, so no allocation leaves them below. */
-	if (mu < srv.u0)
-		mu = srv.u0;
-	if (mb < srv.b0)
-		mb = srv.b0;
-	long long top = srv.used + arena_bytes(mu, mb) - arena_bytes(srv.u0, srv.b0);
+	tls_heap_get_stats(&hs);
+	long long top = srv.used + (long long)hs.peak - (long long)srv.u0;
 	if (top > srv.peak)
 		srv.peak = top;
-	srv.used += arena_bytes(u, b) - arena_bytes(srv.u0, srv.b0);
+	srv.used += (long long)hs.used - (long long)srv.u0;
 }
 
 struct result {
@@ -276,18 +270,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-tls: store on RAM flash failed\n");
 		return 1;
 	}
-	size_t u, b;
 	int r = tls_crypto_init();
-	mbedtls_memory_buffer_alloc_cur_get(&u, &b);
-	long long crypto_base = arena_bytes(u, b);
+	long long crypto_base = (long long)arena_used();
 	if (r == TLS_OK)
 		r = tls_init(&store, "bench", 0);
 	if (r != TLS_OK) {
 		fprintf(stderr, "bench-tls: %s\n", tls_strerror(r));
 		return 1;
 	}
-	mbedtls_memory_buffer_alloc_cur_get(&u, &b);
-	long long base = arena_bytes(u, b);
+	long long base = (long long)arena_used();
 
 	/* The client trusts the certificate the server just made. */
 	static unsigned char der[STORE_CFG_VAL_MAX];
@@ -348,7 +339,7 @@ int main(int argc, char **argv)
 	struct tls_stats st;
 	tls_get_stats(&st);
 	printf("word size: %u bits; arena block header %u bytes\n", (unsigned)(8 * sizeof(void *)),
-	       (unsigned)ARENA_HEADER);
+	       (unsigned)TLS_HEAP_HEADER);
 	printf("arena base: %lld bytes after crypto start-up, %lld with key, certificate and "
 	       "config\n", crypto_base, base);
 	printf("arena peak per TLS session: %lld bytes (worst case above)\n", worst);
