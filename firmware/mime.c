@@ -884,27 +884,65 @@ static bool window_settled(const struct mime_parser *p)
 	return true;
 }
 
+/* A parser state taken during an earlier pass, made to store records from
+ * index `first` on into its (emptied) blob: exactly the state a pass begun
+ * with `first` would have at this offset, since the two differ only in what
+ * they stored, and every record still open here has an index below first. */
+static void parser_rebase(struct mime_parser *p, uint16_t first)
+{
+	memset(p->blob, 0, BLOB_HDR);
+	p->blob[0] = MIME_BLOB_VERSION;
+	put16(p->blob + 4, first);
+	p->len = BLOB_HDR;
+	p->first = first;
+	p->full = false;
+	for (unsigned i = 0; i < p->nopen; i++)
+		p->open[i].rec = 0;
+}
+
 /* Re-parse the message through the read callback into the work window,
  * storing records from index `first` on; stops reading once the window is
- * settled. */
+ * settled.
+ *
+ * A walk over every part (BODYSTRUCTURE, or a client fetching the parts in
+ * order) asks for one window after another. Starting each from byte 0 would
+ * cost the message's size per window, quadratic in the part count, so while
+ * the window still has room the parser is copied at each chunk where a new
+ * record has begun; the next window forward resumes from that copy. */
 static int window_fill(const struct mime_view *v, uint16_t first)
 {
 	struct mime_work *w = v->work;
 	uint8_t chunk[256];
 	uint32_t off = 0;
+	uint16_t snap_nrec = 0xffff;
 
 	if (!w || !v->read)
 		return MIME_EIO;
 	w->win_valid = false;
-	mime_parse_init(&w->parser, w->win, sizeof(w->win), first);
+	if (w->resume_valid && w->resume.nrec <= first && w->resume.blob == w->win) {
+		w->parser = w->resume;
+		parser_rebase(&w->parser, first);
+		off = w->resume_off;
+		snap_nrec = w->parser.nrec;
+	} else {
+		mime_parse_init(&w->parser, w->win, sizeof(w->win), first);
+	}
 	while (off < v->msg_size && !window_settled(&w->parser)) {
 		uint32_t want = v->msg_size - off;
 		int n;
+		if (!w->parser.full && w->parser.nrec != snap_nrec) {
+			w->resume = w->parser;
+			w->resume_off = off;
+			w->resume_valid = true;
+			snap_nrec = w->parser.nrec;
+		}
 		if (want > sizeof(chunk))
 			want = sizeof(chunk);
 		n = v->read(v->read_ctx, off, chunk, want);
-		if (n <= 0)
+		if (n <= 0) {
+			w->resume_valid = false;
 			return MIME_EIO;
+		}
 		mime_parse_feed(&w->parser, chunk, (size_t)n);
 		off += (uint32_t)n;
 	}
@@ -912,6 +950,14 @@ static int window_fill(const struct mime_view *v, uint16_t first)
 	w->win_first = first;
 	w->win_valid = true;
 	return MIME_OK;
+}
+
+void mime_work_forget(struct mime_work *w)
+{
+	w->key_blob = NULL;
+	w->key_size = 0;
+	w->win_valid = false;
+	w->resume_valid = false;
 }
 
 static const uint8_t *view_rec(const struct mime_view *v, uint16_t i, const uint8_t **blob,
@@ -932,7 +978,7 @@ static const uint8_t *view_rec(const struct mime_view *v, uint16_t i, const uint
 		return r;
 	}
 	if (w && (w->key_blob != v->blob || w->key_size != v->msg_size)) {
-		w->win_valid = false;
+		mime_work_forget(w);
 		w->key_blob = v->blob;
 		w->key_size = v->msg_size;
 	}

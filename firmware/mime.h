@@ -150,6 +150,9 @@ struct mime_view {
  * before using a view; every other function assumes a checked blob but still
  * never reads outside it. */
 int mime_view_check(const struct mime_view *v);
+/* The view's message changed (work may still hold another message's
+ * re-parse; the view can only tell by blob pointer and size). */
+void mime_work_forget(struct mime_work *w);
 /* Record i (0 = root). MIME_OK, MIME_ENOPART past the last, MIME_EIO. */
 int mime_part_get(const struct mime_view *v, uint16_t i, struct mime_part *out);
 /* Resolve an IMAP part number path (n parts; n == 0 means the message

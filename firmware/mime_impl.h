@@ -89,6 +89,12 @@ struct mime_work {
 	uint32_t win_len;
 	uint8_t win[MIME_BLOB_MAX];
 	struct mime_parser parser;
+	/* A copy of the parser taken during a re-parse before a record past the
+	 * window began: a later window from resume.nrec on continues from it
+	 * instead of from byte 0 (mime.c, window_fill). */
+	bool resume_valid;
+	uint32_t resume_off;
+	struct mime_parser resume;
 	char tok[5][MIME_RENDER_TOK];  /* name, route, mailbox, host, comment */
 	uint16_t tok_len[5];
 };

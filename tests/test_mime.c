@@ -49,6 +49,7 @@ static int load(const char *m, size_t len, size_t chunk, uint32_t cap)
 	view.read = mem_read;
 	view.read_ctx = NULL;
 	view.work = &work;
+	mime_work_forget(&work);
 	return mime_view_check(&view);
 }
 
@@ -384,6 +385,106 @@ TEST(truncated_blob_fallback)
 	CHECK(mime_part_get(&view, 299, &p) == MIME_EIO);
 }
 
+/* A nested random structure (multiparts, message/rfc822, unterminated
+ * parts), deterministic from seed. */
+static unsigned gen_seed;
+static unsigned gen_rand(unsigned n)
+{
+	gen_seed = gen_seed * 1103515245u + 12345u;
+	return (gen_seed >> 16) % n;
+}
+
+static size_t gen_part(char *b, size_t cap, size_t len, int depth)
+{
+	unsigned r = gen_rand(10);
+	if (depth == 0 || (depth < 4 && r < 3)) {
+		char bnd[16];
+		int n = depth == 0 ? 20 + (int)gen_rand(60) : 1 + (int)gen_rand(9);
+		snprintf(bnd, sizeof(bnd), "b%dx%u", depth, gen_rand(1000));
+		len += (size_t)snprintf(b + len, cap - len,
+					"Content-Type: multipart/%s; boundary=\"%s\"\r\n\r\npre\r\n",
+					gen_rand(4) ? "mixed" : "digest", bnd);
+		for (int i = 0; i < n && len + 4096 < cap; i++) {
+			len += (size_t)snprintf(b + len, cap - len, "--%s\r\n", bnd);
+			len = gen_part(b, cap, len, depth + 1);
+		}
+		if (gen_rand(8))   /* sometimes never closed */
+			len += (size_t)snprintf(b + len, cap - len, "--%s--\r\nepilogue\r\n", bnd);
+	} else if (depth < 4 && r == 3) {
+		len += (size_t)snprintf(b + len, cap - len,
+					"Content-Type: message/rfc822\r\n\r\nSubject: inner %u\r\n",
+					gen_rand(100));
+		len = gen_part(b, cap, len, depth + 1);
+	} else {
+		int lines = (int)gen_rand(6);
+		len += (size_t)snprintf(b + len, cap - len,
+					"Content-Type: text/plain; name=\"p%u\"\r\n%s\r\n",
+					gen_rand(100000), gen_rand(3) ? "" : "Content-Transfer-Encoding: base64\r\n");
+		for (int i = 0; i < lines; i++)
+			len += (size_t)snprintf(b + len, cap - len, "line %d of %u\r\n", i, gen_rand(999));
+	}
+	return len;
+}
+
+static int part_and_type(uint16_t i, struct mime_part *p, char *ct, uint32_t cap)
+{
+	uint32_t n = 0;
+	int err = mime_part_get(&view, i, p);
+	if (err)
+		return err;
+	ct[0] = 0;
+	if (mime_field_get(&view, p, MIME_F_CTYPE, ct, cap - 1, &n) > 0)
+		ct[n < cap - 1 ? n : cap - 1] = 0;
+	return MIME_OK;
+}
+
+/* Windows resumed from an earlier pass give exactly what a pass from byte 0
+ * gives, for every part, whatever order the parts are asked in. */
+TEST(resumed_windows_match_fresh_parse)
+{
+	static char m[400000];
+	static struct mime_part ref[2000];
+	static char ref_ct[2000][64];
+	int checked = 0;
+
+	for (unsigned seed = 1; seed <= 12; seed++) {
+		gen_seed = seed;
+		size_t len = (size_t)snprintf(m, sizeof(m), "Subject: gen %u\r\n", seed);
+		len = gen_part(m, sizeof(m), len, 0);
+		CHECK_EQ_INT(load(m, len, 4096, 512), MIME_OK);
+		uint16_t total = (uint16_t)(view.blob[6] | view.blob[7] << 8);
+		if (total > 2000)
+			total = 2000;
+		/* reference: a fresh work area (no window, nothing to resume) each time */
+		for (uint16_t i = 0; i < total; i++) {
+			mime_work_forget(&work);
+			CHECK_EQ_INT(part_and_type(i, &ref[i], ref_ct[i], 64), MIME_OK);
+		}
+		for (int order = 0; order < 3; order++) {
+			mime_work_forget(&work);
+			for (uint16_t k = 0; k < total; k++) {
+				uint16_t i = order == 0 ? k : order == 1 ? (uint16_t)(total - 1 - k)
+									 : (uint16_t)gen_rand(total);
+				struct mime_part p;
+				char ct[64];
+				CHECK_EQ_INT(part_and_type(i, &p, ct, sizeof(ct)), MIME_OK);
+				if (p.index != ref[i].index || p.depth != ref[i].depth ||
+				    p.kind != ref[i].kind || p.enc != ref[i].enc ||
+				    p.hdr_off != ref[i].hdr_off || p.body_off != ref[i].body_off ||
+				    p.end_off != ref[i].end_off || p.body_lines != ref[i].body_lines ||
+				    strcmp(ct, ref_ct[i]) != 0) {
+					CHECK(!"part differs from a fresh parse");
+					printf("  seed %u order %d part %u\n", seed, order, i);
+					return;
+				}
+				checked++;
+			}
+		}
+	}
+	printf("  %d part lookups compared\n", checked);
+	CHECK(checked > 3000);
+}
+
 /* Values beyond MIME_VALUE_INLINE_MAX are kept by reference. */
 TEST(long_header_by_reference)
 {
@@ -565,6 +666,7 @@ int main(void)
 	RUN(streaming_invariance);
 	RUN(truncated_blob_fallback);
 	RUN(long_header_by_reference);
+	RUN(resumed_windows_match_fresh_parse);
 	RUN(attachment_20mb);
 	RUN(hostile_input);
 	RUN(blob_validation);
