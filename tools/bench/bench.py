@@ -524,9 +524,10 @@ def report(res, machine_desc, when, plotted):
              "the server's processes, exited ones included. Memory: peak of the "
              "sum over the server's processes, sampled every 20 ms; RSS counts "
              "shared library pages once per process, PSS divides them among the "
-             "processes sharing them, USS counts only private pages (ours: "
-             "mostly its static RAM, see Size; the rest of its RSS is libc, GLib "
-             "and libslirp).")
+             "processes sharing them, USS counts only private pages. Ours is one "
+             "static executable (libslirp linked in, no GLib; docs/architecture.md, "
+             "\"Host memory\"), so its RSS, PSS and USS are nearly the same: its "
+             "own code, its static RAM (see Size) and libslirp's socket buffers.")
     L.append("")
     L.append("### Load")
     L.append("")
