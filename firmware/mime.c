@@ -958,6 +958,7 @@ void mime_work_forget(struct mime_work *w)
 	w->key_size = 0;
 	w->win_valid = false;
 	w->resume_valid = false;
+	w->ck.valid = false;
 }
 
 static const uint8_t *view_rec(const struct mime_view *v, uint16_t i, const uint8_t **blob,

@@ -95,6 +95,15 @@ struct mime_work {
 	bool resume_valid;
 	uint32_t resume_off;
 	struct mime_parser resume;
+	/* Where the last BODY/BODYSTRUCTURE rendering began a child of the root
+	 * multipart: a later call whose skip reaches pos starts its walk there
+	 * (mime_render.c). */
+	struct {
+		bool valid;
+		uint8_t item;
+		uint16_t root, next;
+		uint32_t pos;
+	} ck;
 	char tok[5][MIME_RENDER_TOK];  /* name, route, mailbox, host, comment */
 	uint16_t tok_len[5];
 };

@@ -9,7 +9,11 @@
  * lacking a mailbox or domain get MISSING_MAILBOX / MISSING_DOMAIN.
  *
  * The rendering is regenerated from the start on every call and bytes before
- * `skip` are counted but not stored, so no state survives between calls.
+ * `skip` are counted but not stored. One shortcut survives between calls:
+ * where the walk last began a child of the root multipart (record, output
+ * position), kept in the view's work area. A call whose skip reaches it
+ * starts the root's loop there, so a structure sent in many pieces is not
+ * walked (and, past the blob, re-parsed) from the start for each piece.
  */
 #include "mime_render.h"
 
@@ -23,6 +27,8 @@ struct out {
 	uint32_t skip, pos;
 	bool full;
 	int err;
+	uint8_t item;
+	uint16_t root;
 };
 
 static void emit(struct out *o, const char *s, size_t len)
@@ -1041,7 +1047,7 @@ static void put_envelope(struct out *o, const struct mime_view *v, const struct 
 
 /* ---- BODY / BODYSTRUCTURE ---- */
 
-static void put_body(struct out *o, const struct mime_view *v, const struct mime_part *p,
+static uint32_t put_body(struct out *o, const struct mime_view *v, const struct mime_part *p,
 		     bool ext);
 
 static const char empty_text[] = "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0";
@@ -1064,28 +1070,51 @@ static void put_ext_tail(struct out *o, const struct mime_view *v, const struct 
 	put_field(o, v, p, MIME_F_CLOC);
 }
 
-static void put_multipart(struct out *o, const struct mime_view *v, const struct mime_part *p,
-			  bool ext)
+/* Each returns the index of the first record after p's subtree (the walk
+ * is one forward pass: a parent resumes its scan there, never re-reading
+ * its children's descendants). */
+static uint32_t put_multipart(struct out *o, const struct mime_view *v, const struct mime_part *p,
+			      bool ext)
 {
+	struct mime_work *w = v->work;
 	struct mime_part c;
 	bool any = false;
+	bool top = p->index == o->root;
+	uint32_t i = p->index + 1u;
 
 	emitc(o, '(');
-	for (uint32_t i = p->index + 1u; i < 0xffffu && !stop(o); i++) {
+	if (top && w->ck.valid && w->ck.item == o->item && w->ck.root == o->root &&
+	    w->ck.pos <= o->skip && w->ck.pos >= o->pos && w->ck.next > i) {
+		/* everything up to that child was sent in earlier pieces */
+		i = w->ck.next;   /* a child: the loop renders it, so any becomes true */
+		o->pos = w->ck.pos;
+	}
+	while (i < 0xffffu && !stop(o)) {
 		int err = mime_part_get(v, (uint16_t)i, &c);
 		if (err == MIME_ENOPART)
 			break;
 		if (err) {
 			o->err = err;
-			return;
+			return i;
 		}
 		if (c.depth <= p->depth)
 			break;
-		if (c.depth == p->depth + 1u) {
-			put_body(o, v, &c, ext);
-			any = true;
+		if (c.depth != p->depth + 1u) {
+			i++;   /* not reached through a child: a damaged structure */
+			continue;
 		}
+		if (top) {
+			w->ck.valid = true;
+			w->ck.item = o->item;
+			w->ck.root = o->root;
+			w->ck.next = (uint16_t)i;
+			w->ck.pos = o->pos;
+		}
+		i = put_body(o, v, &c, ext);
+		any = true;
 	}
+	if (stop(o))
+		return i;
 	if (!any)
 		put_empty_text(o, ext);
 	emitc(o, ' ');
@@ -1093,17 +1122,18 @@ static void put_multipart(struct out *o, const struct mime_view *v, const struct
 	if (ext)
 		put_ext_tail(o, v, p);
 	emitc(o, ')');
+	return i;
 }
 
-static void put_body(struct out *o, const struct mime_view *v, const struct mime_part *p,
-		     bool ext)
+static uint32_t put_body(struct out *o, const struct mime_view *v, const struct mime_part *p,
+			 bool ext)
 {
+	uint32_t next = p->index + 1u;
+
 	if (stop(o))
-		return;
-	if (p->kind & MIME_K_MULTIPART) {
-		put_multipart(o, v, p, ext);
-		return;
-	}
+		return next;
+	if (p->kind & MIME_K_MULTIPART)
+		return put_multipart(o, v, p, ext);
 	emitc(o, '(');
 	put_ctype(o, v, p, false, true);
 	emitc(o, ' ');
@@ -1119,13 +1149,13 @@ static void put_body(struct out *o, const struct mime_view *v, const struct mime
 		int err = mime_part_get(v, (uint16_t)(p->index + 1u), &inner);
 		if (err && err != MIME_ENOPART) {
 			o->err = err;
-			return;
+			return next;
 		}
 		emitc(o, ' ');
 		if (err == 0 && inner.depth == p->depth + 1u) {
 			put_envelope(o, v, &inner);
 			emitc(o, ' ');
-			put_body(o, v, &inner, ext);
+			next = put_body(o, v, &inner, ext);
 		} else {
 			emits(o, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ");
 			put_empty_text(o, ext);
@@ -1142,18 +1172,24 @@ static void put_body(struct out *o, const struct mime_view *v, const struct mime
 		put_ext_tail(o, v, p);
 	}
 	emitc(o, ')');
+	return next;
 }
 
 int mime_render(const struct mime_view *v, uint16_t root, enum mime_item item, uint32_t skip,
 		char *buf, size_t cap, size_t *written)
 {
-	struct out o = { buf, cap, 0, skip, 0, false, 0 };
+	struct out o = { buf, cap, 0, skip, 0, false, 0, (uint8_t)item, root };
 	struct mime_part p;
 	int err;
 
 	*written = 0;
 	if (!v->work)
 		return MIME_EINVAL;
+	if (v->work->key_blob != v->blob || v->work->key_size != v->msg_size) {
+		mime_work_forget(v->work);   /* another message: nothing carries over */
+		v->work->key_blob = v->blob;
+		v->work->key_size = v->msg_size;
+	}
 	err = mime_part_get(v, root, &p);
 	if (err)
 		return err;
