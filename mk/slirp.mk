@@ -15,8 +15,8 @@ SLIRP_NAMES := arp_table bootp cksum dhcpv6 dnssearch if ip6_icmp ip6_input \
 	util version vmstate
 SLIRP_GEN := $(BUILD)/slirp-gen
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
-# Our code includes <libslirp.h> from the pinned tree, never the system's.
-# (Every host object waits for the generated header, order-only.)
+# Our code includes <libslirp.h> from the pinned tree, never the system's
+# (every host object waits for its generated version header, order-only).
 # GLib's headers only: port/posix/slirp_glib.c implements the few functions
 # libslirp calls, so no GLib library is linked.
 SLIRP_CFLAGS = -I$(SLIRP_GEN) -I$(SLIRP_DIR)/src $(GLIB_CFLAGS)

@@ -58,7 +58,7 @@ have() { # name upstream
 
 for tool in apt-get apt-cache dpkg-source sha256sum patch tar; do
 	command -v $tool >/dev/null 2>&1 ||
-		die "$tool not found (Debian packages apt and dpkg-dev); on a non-Debian system set LWIP_DIR= and MBEDTLS_DIR= to unpacked source trees"
+		die "$tool not found (Debian packages apt and dpkg-dev); on a non-Debian system set LWIP_DIR=, MBEDTLS_DIR= and SLIRP_DIR= to unpacked source trees"
 done
 
 # --- The machine's Debian mirror and keyring --------------------------------
