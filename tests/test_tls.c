@@ -237,6 +237,9 @@ static struct tls_conn conn1;
 
 /* ---- tests ---- */
 
+/* Arena bytes in use once the server is up (key, certificate, config). */
+static size_t arena_base;
+
 TEST(first_start_generates_and_stores)
 {
 	static const struct flash_geometry geo = { FLASH_SECTOR, FLASH_SECTORS, 4 };
@@ -287,6 +290,11 @@ TEST(first_start_generates_and_stores)
 	CHECK_EQ_INT(dns, 2);
 	CHECK_EQ_INT(ips, 2);
 	mbedtls_x509_crt_free(&crt);
+
+	struct tls_stats ts;
+	tls_get_stats(&ts);
+	arena_base = ts.arena_used;
+	CHECK(arena_base > 0 && arena_base < ts.arena_size);
 }
 
 TEST(tls13_handshake_and_data)
@@ -546,6 +554,17 @@ TEST(install_pem)
 	CHECK(tls_strerror(TLS_ERR_MISMATCH)[0] != '\0');
 }
 
+/* After every handshake, failure and install above, server and client
+ * alike: nothing refused, nothing freed twice, nothing left behind. */
+TEST(arena_back_to_base)
+{
+	struct tls_stats ts;
+	tls_get_stats(&ts);
+	CHECK_EQ_INT(ts.sessions, 0);
+	CHECK_EQ_INT(ts.arena_failures, 0);
+	CHECK_EQ_INT(ts.arena_used, arena_base);
+}
+
 int main(void)
 {
 	RUN(first_start_generates_and_stores);
@@ -557,5 +576,6 @@ int main(void)
 	RUN(garbage_fails_handshake_and_frees_context);
 	RUN(session_cap);
 	RUN(install_pem);
+	RUN(arena_back_to_base);
 	return UNIT_DONE();
 }
