@@ -51,7 +51,12 @@ struct imap_view {
 	uint64_t exp_modseq;      /* expunges up to here have been announced */
 	uint64_t flag_modseq;     /* flag changes up to here have been announced */
 	uint32_t changes;         /* store change counter at the last sync */
-	uint32_t recent_lo, recent_hi;   /* UIDs (lo, hi] are \Recent for us */
+	/* UIDs (lo, hi] of each range are \Recent for us: a new range each
+	 * time another session took the messages in between */
+	struct {
+		uint32_t lo, hi;
+	} recent_r[IMAP_RECENT_RANGES];
+	uint8_t recent_n;
 	uint32_t recent;
 	/* cached seq <-> index cursor for sequential walks (cur_seq 0: none) */
 	uint32_t cur_seq, cur_idx;

@@ -43,28 +43,37 @@ static void claim_recent(struct imap_session *s, const struct store_mbox_info *i
 	}
 	if (v->readonly || c->claimed >= v->uid_max)
 		return;   /* EXAMINE never takes \Recent from others (RFC 3501 6.3.2) */
-	if (c->claimed != v->recent_hi)
-		v->recent_lo = c->claimed;   /* someone else claimed in between */
-	v->recent_hi = v->uid_max;
+	if (v->recent_n && v->recent_r[v->recent_n - 1].hi == c->claimed) {
+		v->recent_r[v->recent_n - 1].hi = v->uid_max;   /* nobody claimed in between */
+	} else {
+		if (v->recent_n == IMAP_RECENT_RANGES) {
+			memmove(&v->recent_r[0], &v->recent_r[1],
+				(IMAP_RECENT_RANGES - 1) * sizeof(v->recent_r[0]));
+			v->recent_n--;
+		}
+		v->recent_r[v->recent_n].lo = c->claimed;
+		v->recent_r[v->recent_n].hi = v->uid_max;
+		v->recent_n++;
+	}
 	c->claimed = v->uid_max;
 }
 
 static uint32_t count_recent(struct imap_session *s)
 {
 	struct store *st = imap_store(s);
-	uint32_t n = 0, idx;
+	uint32_t n = 0, idx, entries = store_msg_entries(st, s->v.mb);
 	bool exact;
-	if (s->v.recent_hi <= s->v.recent_lo)
-		return 0;
-	if (store_msg_find(st, s->v.mb, s->v.recent_lo + 1, &idx, &exact) != STORE_OK)
-		return 0;
-	uint32_t entries = store_msg_entries(st, s->v.mb);
-	for (; idx < entries; idx++) {
-		struct store_msg m;
-		if (store_msg_get(st, s->v.mb, idx, &m) != STORE_OK || m.uid > s->v.recent_hi)
-			break;
-		if (in_view(&s->v, &m))
-			n++;
+	for (unsigned r = 0; r < s->v.recent_n; r++) {
+		if (store_msg_find(st, s->v.mb, s->v.recent_r[r].lo + 1, &idx, &exact) != STORE_OK)
+			continue;
+		for (; idx < entries; idx++) {
+			struct store_msg m;
+			if (store_msg_get(st, s->v.mb, idx, &m) != STORE_OK ||
+			    m.uid > s->v.recent_r[r].hi)
+				break;
+			if (in_view(&s->v, &m))
+				n++;
+		}
 	}
 	return n;
 }
@@ -91,8 +100,6 @@ void imap_view_open(struct imap_session *s, store_mbox_t mb, bool readonly)
 			break;
 		}
 	}
-	if (v->mb < STORE_MAX_MAILBOXES && recent_claims[mb].uidvalidity == info.uidvalidity)
-		v->recent_lo = v->recent_hi = recent_claims[mb].claimed;
 	claim_recent(s, &info);
 	v->recent = count_recent(s);
 }
@@ -126,7 +133,10 @@ uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb)
 
 bool imap_view_is_recent(const struct imap_session *s, uint32_t uid)
 {
-	return uid > s->v.recent_lo && uid <= s->v.recent_hi;
+	for (unsigned r = 0; r < s->v.recent_n; r++)
+		if (uid > s->v.recent_r[r].lo && uid <= s->v.recent_r[r].hi)
+			return true;
+	return false;
 }
 
 uint32_t imap_view_uid_max(const struct imap_session *s) { return s->v.uid_max; }

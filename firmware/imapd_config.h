@@ -17,6 +17,12 @@
 #ifndef IMAPD_LITERAL_MAX
 #define IMAPD_LITERAL_MAX 4096        /* non-APPEND literal */
 #endif
+/* \Recent UID ranges a session keeps; after that many interleavings with
+ * other sessions taking new mail, its oldest range loses \Recent. */
+#ifndef IMAP_RECENT_RANGES
+#define IMAP_RECENT_RANGES 4
+#endif
+
 #ifndef IMAPD_OUT_BUF
 #define IMAPD_OUT_BUF 4096            /* per-session output staging */
 #endif

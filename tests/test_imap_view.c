@@ -352,6 +352,61 @@ TEST(sliced_fetch_survives_purge)
 	fake_close_conn(t);
 }
 
+/* \Recent stays with the session that took it, however the sessions take
+ * turns at new mail, up to IMAP_RECENT_RANGES turns back. */
+static uint32_t deliver_to(const char *mailbox)
+{
+	static const char m[] = "Subject: turn\r\n\r\nbody\r\n";
+	uint32_t uid = 0;
+	CHECK_EQ_INT(mail_deliver(&deliv, &fake_store, "alice", mailbox, m, sizeof m - 1, 0, &uid),
+		     STORE_OK);
+	return uid;
+}
+
+TEST(recent_kept_across_turns)
+{
+	login(&ca);
+	login(&cb);
+	CHECK(strstr(fake_cmd(&ca, "c CREATE Turns\r\n"), "c OK") != NULL);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(deliver_to("Turns"), (uint32_t)i + 1);
+	CHECK(strstr(fake_cmd(&ca, "a SELECT Turns\r\n"), "* 3 RECENT\r\n") != NULL);
+	CHECK(strstr(fake_cmd(&cb, "b SELECT Turns\r\n"), "* 0 RECENT\r\n") != NULL);
+	/* b hears of 4 first, then a of 5: a keeps 1-3 as well */
+	CHECK_EQ_INT(deliver_to("Turns"), 4);
+	CHECK_EQ_STR(fake_cmd(&cb, "b NOOP\r\n"),
+		     "* 4 EXISTS\r\n* 1 RECENT\r\nb OK NOOP completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&ca, "a NOOP\r\n"),
+		     "* 4 EXISTS\r\n* 3 RECENT\r\na OK NOOP completed\r\n");
+	CHECK_EQ_INT(deliver_to("Turns"), 5);
+	CHECK_EQ_STR(fake_cmd(&ca, "a NOOP\r\n"),
+		     "* 5 EXISTS\r\n* 4 RECENT\r\na OK NOOP completed\r\n");
+	CHECK_EQ_STR(fake_cmd(&cb, "b NOOP\r\n"),
+		     "* 5 EXISTS\r\n* 1 RECENT\r\nb OK NOOP completed\r\n");
+	for (uint32_t uid = 1; uid <= 5; uid++) {
+		CHECK(imap_view_is_recent(&ca.s, uid) == (uid != 4));
+		CHECK(imap_view_is_recent(&cb.s, uid) == (uid == 4));
+	}
+	CHECK_EQ_STR(fake_cmd(&ca, "f FETCH 3:5 FLAGS\r\n"),
+		     "* 3 FETCH (FLAGS (\\Recent))\r\n* 4 FETCH (FLAGS ())\r\n"
+		     "* 5 FETCH (FLAGS (\\Recent))\r\nf OK FETCH completed\r\n");
+	/* more turns than a session keeps ranges: only then do a's oldest go */
+	for (uint32_t k = 0; k < 2 * IMAP_RECENT_RANGES; k++) {
+		struct fake_conn *first = k % 2 ? &ca : &cb, *second = k % 2 ? &cb : &ca;
+		uint32_t uid = deliver_to("Turns");
+		CHECK_EQ_INT(uid, 6 + k);
+		fake_cmd(first, "n NOOP\r\n");
+		fake_cmd(second, "n NOOP\r\n");
+		CHECK(imap_view_is_recent(&first->s, uid));
+		CHECK(!imap_view_is_recent(&second->s, uid));
+	}
+	for (uint32_t uid = 1; uid < 6 + 2 * IMAP_RECENT_RANGES; uid++)
+		CHECK(!(imap_view_is_recent(&ca.s, uid) && imap_view_is_recent(&cb.s, uid)));
+	CHECK(!imap_view_is_recent(&ca.s, 1));
+	fake_close_conn(&ca);
+	fake_close_conn(&cb);
+}
+
 int main(void)
 {
 	fake_store_init();
@@ -364,6 +419,7 @@ int main(void)
 	RUN(leaving_session_releases_tombstones);
 	RUN(sliced_sync_survives_purge);
 	RUN(sliced_fetch_survives_purge);
+	RUN(recent_kept_across_turns);
 	fake_store_done();
 	return UNIT_DONE();
 }
