@@ -50,7 +50,6 @@ const struct mime_view *imap_msgdata_view(struct imap_session *s, uint32_t idx, 
 	md.view.read = read_cb;
 	md.view.read_ctx = NULL;
 	md.view.work = &md.work;
-	mime_work_forget(&md.work);   /* same blob buffer, another message */
 	if (mime_view_check(&md.view) != MIME_OK)
 		return NULL;
 	md.uidvalidity = s->v.uidvalidity;

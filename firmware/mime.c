@@ -841,9 +841,8 @@ static int blob_check(const uint8_t *b, uint32_t len)
 int mime_view_check(const struct mime_view *v)
 {
 	if (v->work) {
-		v->work->win_valid = false;
-		v->work->key_blob = v->blob;
-		v->work->key_size = v->msg_size;
+		mime_work_forget(v->work);
+		mime_work_bind(v);
 	}
 	return blob_check(v->blob, v->blob_len);
 }
@@ -919,7 +918,7 @@ static int window_fill(const struct mime_view *v, uint16_t first)
 	if (!w || !v->read)
 		return MIME_EIO;
 	w->win_valid = false;
-	if (w->resume_valid && w->resume.nrec <= first && w->resume.blob == w->win) {
+	if (w->resume_valid && w->resume.nrec <= first) {
 		w->parser = w->resume;
 		parser_rebase(&w->parser, first);
 		off = w->resume_off;
@@ -952,6 +951,17 @@ static int window_fill(const struct mime_view *v, uint16_t first)
 	return MIME_OK;
 }
 
+void mime_work_bind(const struct mime_view *v)
+{
+	struct mime_work *w = v->work;
+
+	if (w && (w->key_blob != v->blob || w->key_size != v->msg_size)) {
+		mime_work_forget(w);
+		w->key_blob = v->blob;
+		w->key_size = v->msg_size;
+	}
+}
+
 void mime_work_forget(struct mime_work *w)
 {
 	w->key_blob = NULL;
@@ -978,11 +988,7 @@ static const uint8_t *view_rec(const struct mime_view *v, uint16_t i, const uint
 		*blen = v->blob_len;
 		return r;
 	}
-	if (w && (w->key_blob != v->blob || w->key_size != v->msg_size)) {
-		mime_work_forget(w);
-		w->key_blob = v->blob;
-		w->key_size = v->msg_size;
-	}
+	mime_work_bind(v);
 	if (!w || !w->win_valid || !(r = blob_rec(w->win, w->win_len, i))) {
 		*err = window_fill(v, i);
 		if (*err)

@@ -148,10 +148,14 @@ struct mime_view {
 
 /* Check the blob (version, record bounds). MIME_OK or MIME_EBLOB. Call once
  * before using a view; every other function assumes a checked blob but still
- * never reads outside it. */
+ * never reads outside it. It also binds the work area to the view, dropping
+ * whatever it kept of another message (windows, re-parse state, render
+ * shortcut): call it again whenever the blob buffer holds another message. */
 int mime_view_check(const struct mime_view *v);
-/* The view's message changed (work may still hold another message's
- * re-parse; the view can only tell by blob pointer and size). */
+/* Bind the work area to v if it belongs to another view (by blob pointer and
+ * message size), dropping what it kept; the view functions call it. */
+void mime_work_bind(const struct mime_view *v);
+/* Drop everything the work area kept (the next use re-parses from byte 0). */
 void mime_work_forget(struct mime_work *w);
 /* Record i (0 = root). MIME_OK, MIME_ENOPART past the last, MIME_EIO. */
 int mime_part_get(const struct mime_view *v, uint16_t i, struct mime_part *out);

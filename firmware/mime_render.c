@@ -1185,11 +1185,7 @@ int mime_render(const struct mime_view *v, uint16_t root, enum mime_item item, u
 	*written = 0;
 	if (!v->work)
 		return MIME_EINVAL;
-	if (v->work->key_blob != v->blob || v->work->key_size != v->msg_size) {
-		mime_work_forget(v->work);   /* another message: nothing carries over */
-		v->work->key_blob = v->blob;
-		v->work->key_size = v->msg_size;
-	}
+	mime_work_bind(v);   /* another view's shortcut must not carry over */
 	err = mime_part_get(v, root, &p);
 	if (err)
 		return err;

@@ -49,7 +49,6 @@ static int load(const char *m, size_t len, size_t chunk, uint32_t cap)
 	view.read = mem_read;
 	view.read_ctx = NULL;
 	view.work = &work;
-	mime_work_forget(&work);
 	return mime_view_check(&view);
 }
 
