@@ -238,7 +238,8 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 	/* Everything before the final "{n}\r\n" must be a complete APPEND prefix */
 	size_t marker = s->lit_marker;
 	imap_parser_init(&p, s->cmd, marker);
-	p.utf8 = s->utf8;
+	p.utf8 = imap_utf8_names(s);
+	p.utf8_accept = s->utf8;
 	if (!imap_p_tag(&p, &tag) || tag.len > IMAPD_TAG_MAX || !imap_p_sp(&p) ||
 	    !imap_p_atom(&p, &cmd) || !imap_p_sp(&p) || imap_p_end(&p))
 		return false;

@@ -298,6 +298,11 @@ int imap_cmd_enable(struct imap_session *s)
 			s->utf8 = true;
 			strcat(enabled, " UTF8=ACCEPT");
 		}
+		if (cap.len == 9 && strncasecmp(cap.s, "IMAP4rev2", 9) == 0 && !s->rev2) {
+			/* RFC 9051: no \Recent, ESEARCH for SEARCH, UTF-8 names (imap-rev2.md) */
+			s->rev2 = true;
+			strcat(enabled, " IMAP4rev2");
+		}
 		/* Unknown or unadvertised capabilities are ignored (RFC 5161 3.1) */
 	} while (imap_p_char(p, ' '));
 	if (!imap_p_end(p))

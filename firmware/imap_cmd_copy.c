@@ -96,10 +96,6 @@ static int copy_common(struct imap_session *s, bool move)
 		imap_tagged(s, "BAD", "Unexpected characters after the mailbox name");
 		return IMAP_DONE;
 	}
-	if (set.dollar) {
-		imap_tagged(s, "BAD", "Saved search results are not supported");
-		return IMAP_DONE;
-	}
 	if (!imap_mailbox_name(s, &a, name, sizeof(name), &why)) {
 		imap_tagged(s, "NO", "[CANNOT] %s", why);
 		return IMAP_DONE;

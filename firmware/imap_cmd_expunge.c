@@ -14,10 +14,6 @@ int imap_cmd_expunge(struct imap_session *s)
 	if (s->uid_cmd) {
 		if (!imap_p_sp(&s->p) || !imap_p_seqset(&s->p, &set))
 			return imap_bad_syntax(s);
-		if (set.dollar) {
-			imap_tagged(s, "BAD", "Saved search results are not supported");
-			return IMAP_DONE;
-		}
 		have_set = true;
 	}
 	if (!imap_p_end(&s->p)) {

@@ -371,10 +371,6 @@ int imap_cmd_fetch(struct imap_session *s)
 	memset(e, 0, sizeof(*e));
 	if (!imap_p_sp(p) || !imap_p_seqset(p, &set) || !imap_p_sp(p))
 		return imap_bad_syntax(s);
-	if (set.dollar) {
-		imap_tagged(s, "BAD", "Saved search results are not supported");
-		return IMAP_DONE;
-	}
 	if (s->uid_cmd && !add_item(s, FI_UID))
 		return imap_bad_syntax(s);
 	if (!parse_items(s))

@@ -15,7 +15,7 @@
 
 static bool to_utf8(struct imap_session *s, const struct imap_str *in, char *out, size_t cap)
 {
-	if (s->utf8) {
+	if (imap_utf8_names(s)) {
 		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len))
 			return false;
 		memcpy(out, in->s, in->len);

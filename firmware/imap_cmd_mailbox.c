@@ -85,9 +85,10 @@ static int select_report2(struct imap_session *s)
 	else
 		imap_out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
 	imap_out_str(s, "] Flags permitted\r\n");
-	imap_printf(s, "* %lu EXISTS\r\n* %lu RECENT\r\n", (unsigned long)s->v.exists,
-		    (unsigned long)s->v.recent);
-	for (uint32_t seq = 1; seq <= s->v.exists; seq++) {
+	imap_printf(s, "* %lu EXISTS\r\n", (unsigned long)s->v.exists);
+	if (!s->rev2)   /* IMAP4rev2 has neither RECENT nor OK [UNSEEN] (RFC 9051 E) */
+		imap_printf(s, "* %lu RECENT\r\n", (unsigned long)s->v.recent);
+	for (uint32_t seq = 1; !s->rev2 && seq <= s->v.exists; seq++) {
 		uint32_t idx;
 		struct store_msg m;
 		if (imap_view_seq_to_idx(s, seq, &idx) &&
@@ -103,6 +104,22 @@ static int select_report2(struct imap_session *s)
 	return IMAP_DONE;
 }
 
+/* IMAP4rev2 (RFC 9051 6.3.2): the mailbox's name as the server knows it, in
+ * an untagged LIST; a step of its own, as the FLAGS line may be long. */
+static int select_report_list(struct imap_session *s)
+{
+	struct store_mbox_info info;
+	if (!s->rev2 || store_mbox_info(imap_store(s), s->v.mb, &info) != STORE_OK)
+		return select_report2(s);
+	char vname[IMAP_VNAME_MAX + 1];
+	imap_mbox_vname(s, info.user, info.name, vname, sizeof(vname));
+	imap_out_str(s, "* LIST () \"/\" ");
+	imap_out_mailbox(s, vname);
+	imap_out_str(s, "\r\n");
+	s->step = select_report2;
+	return IMAP_MORE;
+}
+
 static int select_common(struct imap_session *s, bool readonly)
 {
 	char name[NAME_CAP];
@@ -111,9 +128,13 @@ static int select_common(struct imap_session *s, bool readonly)
 		return IMAP_DONE;
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
-	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1) */
-	if (s->state == IMAP_S_SELECTED)
+	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1),
+	 * and says so: OK [CLOSED] parts the old mailbox's responses from the new
+	 * one's (RFC 9051 7.1, required of a server offering IMAP4rev2) */
+	if (s->state == IMAP_S_SELECTED) {
 		imap_select_close(s);
+		imap_out_str(s, "* OK [CLOSED] Previous mailbox closed\r\n");
+	}
 	uint32_t rights;
 	if (!find_readable(s, name, &mb, &rights))
 		return IMAP_DONE;
@@ -127,7 +148,7 @@ static int select_common(struct imap_session *s, bool readonly)
 	imap_out_str(s, "* FLAGS ");
 	imap_out_flag_names(s, false);
 	imap_out_str(s, "\r\n");
-	s->step = select_report2;
+	s->step = select_report_list;
 	return IMAP_MORE;
 }
 
@@ -395,7 +416,7 @@ int imap_cmd_unsubscribe(struct imap_session *s) { return subscribe(s, false); }
 bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 {
 	static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					     "UNSEEN", "SIZE" };
+					     "UNSEEN", "SIZE", "DELETED" };
 	*items = 0;
 	if (!imap_p_char(p, '('))
 		return false;
@@ -411,6 +432,20 @@ bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 		*items |= 1u << i;
 	} while (imap_p_char(p, ' '));
 	return imap_p_char(p, ')');
+}
+
+/* Messages with \Deleted: the store keeps no count, and one pass over the
+ * index is cheap next to the flash a real count would cost to keep. */
+static uint32_t count_deleted(struct store *st, store_mbox_t mb)
+{
+	uint32_t n = 0, entries = store_msg_entries(st, mb);
+	for (uint32_t i = 0; i < entries; i++) {
+		struct store_msg m;
+		if (store_msg_get(st, mb, i, &m) == STORE_OK && !m.expunged &&
+		    (m.flags & STORE_F_DELETED))
+			n++;
+	}
+	return n;
 }
 
 void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name, uint32_t items)
@@ -443,8 +478,12 @@ void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name
 		imap_printf(s, "%sUNSEEN %lu", sep, (unsigned long)info.unseen);
 		sep = " ";
 	}
-	if (items & IMAP_STATUS_SIZE)
+	if (items & IMAP_STATUS_SIZE) {   /* RFC 8438 */
 		imap_printf(s, "%sSIZE %llu", sep, (unsigned long long)info.size);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_DELETED)   /* RFC 9051 6.3.11 */
+		imap_printf(s, "%sDELETED %lu", sep, (unsigned long)count_deleted(imap_store(s), mb));
 	imap_out_str(s, ")\r\n");
 }
 

@@ -105,6 +105,8 @@ static int search_begin(struct imap_session *s)
 	int r = imap_search_parse(prog, &s->p);
 	if (r != IMAP_SEARCH_OK) {
 		release(s);
+		if (prog->ret & IMAP_SEARCH_RET_SAVE)
+			imap_searchres_clear(&s->saved);   /* RFC 5182 2.1: a failed SAVE empties '$' */
 		if (r == IMAP_SEARCH_BADCHARSET)
 			imap_tagged(s, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 		else if (r == IMAP_SEARCH_LIMIT)
@@ -114,10 +116,17 @@ static int search_begin(struct imap_session *s)
 				    prog->err ? prog->err : s->p.err ? s->p.err : "Syntax error");
 		return IMAP_DONE;
 	}
-	if (prog->uses_saved || (prog->ret & IMAP_SEARCH_RET_SAVE)) {
-		release(s);
-		imap_tagged(s, "BAD", "Saved search results are not supported");
-		return IMAP_DONE;
+	if (s->rev2 && !prog->esearch) {
+		/* IMAP4rev2 has no SEARCH response: RETURN () is implied (RFC 9051 6.4.4) */
+		prog->esearch = true;
+		prog->ret = IMAP_SEARCH_RET_ALL;
+	}
+	if (prog->ret & IMAP_SEARCH_RET_SAVE) {
+		/* with MIN and/or MAX but neither ALL nor COUNT, only those are saved */
+		q->save_all = (prog->ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
+			      !(prog->ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX));
+		q->quiet = prog->ret == IMAP_SEARCH_RET_SAVE;
+		imap_searchres_clear(&q->res);
 	}
 	for (unsigned i = 0; i < imap_search_text_count(prog); i++) {
 		const struct imap_search_text *t = imap_search_text(prog, i);
@@ -453,12 +462,19 @@ static void result(struct imap_session *s, uint32_t n, uint64_t modseq)
 {
 	struct imap_search_state *q = &s->u.search;
 	const struct imap_search *prog = &slot_of(s)->prog;
-	if (q->count == 0)
+	if (q->count == 0) {
 		q->min = n;
+		q->min_uid = q->uid;
+	}
 	q->max = n;
+	q->max_uid = q->uid;
 	q->count++;
 	if (modseq > q->modseq_max)
 		q->modseq_max = modseq;
+	if (q->save_all)
+		(void)imap_searchres_add(&q->res, q->uid, q->prev_matched);   /* overflow: at the end */
+	if (q->quiet)
+		return;
 	if (!prog->esearch) {
 		imap_printf(s, " %lu", (unsigned long)n);
 		return;
@@ -476,7 +492,9 @@ static int search_finish(struct imap_session *s)
 {
 	struct imap_search_state *q = &s->u.search;
 	const struct imap_search *prog = &slot_of(s)->prog;
-	if (prog->esearch) {
+	if (q->quiet) {
+		/* no response line at all */
+	} else if (prog->esearch) {
 		char buf[IMAP_SEARCH_SETW_MAX];
 		if ((prog->ret & IMAP_SEARCH_RET_ALL) && q->count)
 			imap_out_raw(s, buf, imap_search_setw_finish(&q->setw, buf));
@@ -491,8 +509,23 @@ static int search_finish(struct imap_session *s)
 	} else if (prog->uses_modseq && q->count) {
 		imap_printf(s, " (MODSEQ %llu)", (unsigned long long)q->modseq_max);
 	}
-	imap_out_str(s, "\r\n");
+	if (!q->quiet)
+		imap_out_str(s, "\r\n");
+	bool save = prog->ret & IMAP_SEARCH_RET_SAVE;
+	if (save && !q->save_all && q->count) {
+		if (prog->ret & IMAP_SEARCH_RET_MIN)
+			(void)imap_searchres_add(&q->res, q->min_uid, false);
+		if (prog->ret & IMAP_SEARCH_RET_MAX)
+			(void)imap_searchres_add(&q->res, q->max_uid, false);   /* two runs at most */
+	}
 	release(s);
+	if (save && q->res.overflow) {
+		imap_searchres_clear(&s->saved);
+		imap_tagged(s, "NO", "[LIMIT] The result has too many ranges to save, $ is empty");
+		return IMAP_DONE;
+	}
+	if (save)
+		s->saved = q->res;
 	imap_tagged(s, "OK", "%sSEARCH completed", s->uid_cmd ? "UID " : "");
 	return IMAP_DONE;
 }
@@ -525,6 +558,7 @@ static bool next_message(struct imap_session *s)
 		q->m.uid = e.uid;
 		q->m.flags = e.flags;
 		q->m.recent = imap_view_is_recent(s, e.uid);
+		q->m.in_saved = imap_searchres_contains(&s->saved, e.uid);
 		q->m.modseq = e.modseq;
 		q->uid = e.uid;
 		q->idx = idx;
@@ -602,7 +636,9 @@ static int search_step(struct imap_session *s)
 	if (q->phase != MS_NEXT && !imap_msgset_refind(s, q->uid, &q->idx))
 		q->phase = MS_NEXT;   /* the message went away between slices: no match */
 	if (!q->started) {
-		if (sl->prog.esearch) {
+		if (q->quiet) {
+			/* SAVE alone: nothing to say */
+		} else if (sl->prog.esearch) {
 			imap_printf(s, "* ESEARCH (TAG \"%s\")%s", s->tag, s->uid_cmd ? " UID" : "");
 			imap_search_setw_init(&q->setw);
 		} else {
@@ -623,6 +659,7 @@ static int search_step(struct imap_session *s)
 			return IMAP_MORE;   /* byte budget spent mid-message */
 		if (r == IMAP_SEARCH_YES)
 			result(s, s->uid_cmd ? q->uid : q->m.seq, q->m.modseq);
+		q->prev_matched = r == IMAP_SEARCH_YES;
 		q->phase = MS_NEXT;
 		if (budget == 0)
 			return IMAP_MORE;

@@ -72,10 +72,6 @@ int imap_cmd_store(struct imap_session *s)
 	memset(c, 0, sizeof(*c));
 	if (!imap_p_sp(p) || !imap_p_seqset(p, &set) || !imap_p_sp(p))
 		return imap_bad_syntax(s);
-	if (set.dollar) {
-		imap_tagged(s, "BAD", "Saved search results are not supported");
-		return IMAP_DONE;
-	}
 	c->mode = imap_p_char(p, '+') ? MODE_ADD : imap_p_char(p, '-') ? MODE_REMOVE : MODE_SET;
 	if (imap_p_keyword(p, "FLAGS.SILENT"))
 		c->silent = true;

@@ -10,6 +10,7 @@
 
 #include "imap_msgset.h"
 #include "imap_search.h"
+#include "imap_searchres.h"
 #include "mime_decode.h"
 #include "mime_hdr_filter.h"
 #include "store.h"
@@ -59,6 +60,7 @@ struct imap_expunge_state {
 	uint32_t next_uid;
 	const char *set;          /* UID set text in the command buffer, or NULL */
 	uint32_t set_len;
+	bool dollar;              /* the set is '$': the saved search result */
 	bool require_deleted;
 	const char *done;
 	int err;
@@ -171,8 +173,14 @@ struct imap_search_state {
 	char stage[128];
 	/* results */
 	uint32_t count, min, max;
+	uint32_t min_uid, max_uid;
 	uint64_t modseq_max;
 	struct imap_search_setw setw;
+	/* RETURN (SAVE): the new result, moved to the session's at the end */
+	bool save_all;            /* every match; else only the MIN/MAX ones */
+	bool quiet;               /* SAVE alone: no ESEARCH response (RFC 5182 2.1) */
+	bool prev_matched;        /* the view's previous message matched */
+	struct imap_searchres res;
 };
 
 union imap_cmdstate {

@@ -20,6 +20,7 @@ void imap_expunge_begin(struct imap_session *s, const struct imap_seqset *uids,
 	if (uids) {
 		e->set = uids->s;
 		e->set_len = (uint32_t)uids->len;
+		e->dollar = uids->dollar;
 	}
 	e->require_deleted = require_deleted;
 	e->done = done_text;
@@ -29,7 +30,7 @@ int imap_expunge_step(struct imap_session *s)
 {
 	struct imap_expunge_state *e = &s->u.expunge;
 	struct store *st = imap_store(s);
-	struct imap_seqset set = { e->set, e->set_len, false };
+	struct imap_seqset set = { e->set, e->set_len, e->dollar };
 	uint32_t entries = store_msg_entries(st, s->v.mb), idx;
 	bool exact;
 	int writes = 0;
@@ -49,7 +50,8 @@ int imap_expunge_step(struct imap_session *s)
 			continue;
 		if (e->require_deleted && !(m.flags & STORE_F_DELETED))
 			continue;
-		if (e->set && !imap_seqset_contains(&set, m.uid, imap_view_uid_max(s)))
+		if (e->set && !(set.dollar ? imap_searchres_contains(&s->saved, m.uid)
+					   : imap_seqset_contains(&set, m.uid, imap_view_uid_max(s))))
 			continue;
 		int r = store_msg_expunge(st, s->v.mb, m.uid);
 		if (r == STORE_AGAIN) {

@@ -20,6 +20,7 @@ enum {
 	IMAP_STATUS_UIDVALIDITY = 1u << 3,
 	IMAP_STATUS_UNSEEN = 1u << 4,
 	IMAP_STATUS_SIZE = 1u << 5,
+	IMAP_STATUS_DELETED = 1u << 6,
 };
 
 /*

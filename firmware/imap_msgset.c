@@ -8,7 +8,7 @@
 void imap_msgset_init(struct imap_msgset *w, const struct imap_seqset *set, bool uid)
 {
 	w->set = *set;
-	w->uid = uid;
+	w->uid = uid || set->dollar;   /* '$' is kept as UIDs whatever the command */
 	w->in_range = false;
 	w->cursor = 0;
 	w->next = w->hi = 0;
@@ -32,8 +32,13 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 			size_t c = w->cursor;
 			uint32_t lo, hi;
 			uint32_t max = w->uid ? imap_view_uid_max(s) : s->v.exists;
-			if (!imap_seqset_next(&w->set, &c, max, &lo, &hi))
+			if (w->set.dollar) {
+				if (!imap_searchres_run(&s->saved, w->cursor, &lo, &hi))
+					return false;
+				c = w->cursor + 1u;   /* runs hold UIDs of the view only */
+			} else if (!imap_seqset_next(&w->set, &c, max, &lo, &hi)) {
 				return false;
+			}
 			w->cursor = (uint32_t)c;
 			if (lo == 0)
 				lo = 1;   /* '*' of an empty mailbox */

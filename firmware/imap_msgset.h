@@ -7,7 +7,8 @@
  * tombstones between slices. Ranges are visited in the order the client gave
  * them. A UID walk skips UIDs that are not in the view; a sequence walk
  * covers every number (imap_msgset_check() first rejects numbers above the
- * view's message count).
+ * view's message count). '$' (SEARCHRES) walks the session's saved result,
+ * always by UID.
  */
 #ifndef IMAP_MSGSET_H
 #define IMAP_MSGSET_H

@@ -15,6 +15,7 @@ void imap_parser_init(struct imap_parser *p, char *buf, size_t len)
 	p->pos = 0;
 	p->err = NULL;
 	p->utf8 = false;
+	p->utf8_accept = false;
 }
 
 static bool fail(struct imap_parser *p, const char *why)

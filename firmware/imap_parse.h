@@ -32,7 +32,8 @@ struct imap_parser {
 	size_t len;
 	size_t pos;
 	const char *err;
-	bool utf8;        /* UTF8=ACCEPT: quoted strings may carry UTF-8 */
+	bool utf8;        /* quoted strings may carry UTF-8 (UTF8=ACCEPT or IMAP4rev2) */
+	bool utf8_accept; /* UTF8=ACCEPT itself: SEARCH takes no CHARSET (RFC 6855 3) */
 };
 
 void imap_parser_init(struct imap_parser *p, char *buf, size_t len);

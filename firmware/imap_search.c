@@ -370,7 +370,7 @@ static bool return_opts(struct pctx *c)
 static bool charset(struct pctx *c)
 {
 	struct imap_str cs;
-	if (c->p->utf8)   /* RFC 6855 3 (erratum 4029) */
+	if (c->p->utf8_accept)   /* RFC 6855 3 (erratum 4029) */
 		return fail(c, IMAP_SEARCH_BAD, "CHARSET is not allowed after ENABLE UTF8=ACCEPT");
 	if (!sp(c) || !imap_p_astring(c->p, &cs))
 		return bad(c, "Invalid CHARSET");

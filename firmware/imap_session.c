@@ -183,8 +183,8 @@ void imap_out_string(struct imap_session *s, const char *d, size_t len)
 
 void imap_out_mailbox(struct imap_session *s, const char *name)
 {
-	if (s->utf8) {
-		/* UTF8=ACCEPT: names go out as UTF-8 quoted strings (RFC 6855 3) */
+	if (imap_utf8_names(s)) {
+		/* names go out as UTF-8 quoted strings (RFC 6855 3, RFC 9051 5.1) */
 		size_t len = strlen(name);
 		bool plain = true;
 		for (size_t i = 0; i < len; i++)
@@ -219,7 +219,7 @@ void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent)
 			imap_out_str(s, sys[i]);
 			first = false;
 		}
-	if (recent) {
+	if (recent && !s->rev2) {   /* IMAP4rev2 has no \Recent (RFC 9051 E) */
 		if (!first)
 			imap_out_raw(s, " ", 1);
 		imap_out_str(s, "\\Recent");
@@ -253,7 +253,8 @@ void imap_out_flag_names(struct imap_session *s, bool wildcard)
 
 /* The tagged line is held back until the selected mailbox's updates have been
  * sent (RFC 3501 7: untagged data precedes the completion result). */
-static char done_line[IMAPD_MAX_SESSIONS][256];
+#define DONE_LINE_MAX (IMAPD_TAG_MAX + 320)   /* tag, OK [CAPABILITY ...] Logged in */
+static char done_line[IMAPD_MAX_SESSIONS][DONE_LINE_MAX];
 
 static char *session_done_line(struct imap_session *s)
 {
@@ -266,11 +267,11 @@ static char *session_done_line(struct imap_session *s)
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 {
 	char *dl = session_done_line(s);
-	int n = snprintf(dl, 256, "%s %s ", s->tag[0] ? s->tag : "*", status);
+	int n = snprintf(dl, DONE_LINE_MAX, "%s %s ", s->tag[0] ? s->tag : "*", status);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n > 0 && n < 250)
-		vsnprintf(dl + n, (size_t)(256 - 2 - n), fmt, ap);
+	if (n > 0 && n < DONE_LINE_MAX - 8)
+		vsnprintf(dl + n, (size_t)(DONE_LINE_MAX - 2 - n), fmt, ap);
 	va_end(ap);
 	strcat(dl, "\r\n");
 	if (strcmp(status, "OK") == 0)
@@ -346,7 +347,7 @@ bool imap_mailbox_name(struct imap_session *s, struct imap_str *in, char *out, s
 		       const char **why)
 {
 	int n;
-	if (s->utf8) {
+	if (imap_utf8_names(s)) {
 		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len)) {
 			*why = "Invalid UTF-8 mailbox name";
 			return false;
@@ -416,7 +417,8 @@ static void start_command(struct imap_session *s)
 	struct imap_parser *p = &s->p;
 
 	imap_parser_init(p, s->cmd, s->cmd_len);
-	p->utf8 = s->utf8;
+	p->utf8 = imap_utf8_names(s);
+	p->utf8_accept = s->utf8;
 	s->tag[0] = '\0';
 	s->have_cmd = true;
 	s->step = NULL;
@@ -698,6 +700,7 @@ void imap_select_close(struct imap_session *s)
 {
 	store_mbox_t mb = s->v.mb;
 	s->v.mb = -1;
+	imap_searchres_clear(&s->saved);   /* RFC 5182 2.1: a result belongs to its mailbox */
 	if (s->state == IMAP_S_SELECTED)
 		s->state = IMAP_S_AUTH;
 	if (mb >= 0)

@@ -13,6 +13,7 @@
 #include "imapd_config.h"
 #include "store.h"
 #include "imap_cmdstate.h"
+#include "imap_searchres.h"
 
 #ifndef IMAPD_CMD_SMALL
 #define IMAPD_CMD_SMALL 1024   /* inline command buffer; longer lines borrow a big one */
@@ -118,10 +119,15 @@ struct imap_session {
 
 	/* selected mailbox */
 	struct imap_view v;
+	struct imap_searchres saved;   /* '$' (SEARCHRES); empty on every (re)select */
 
 	/* output staging */
 	char out[IMAPD_OUT_BUF];
 	uint16_t out_len, out_pos;
 };
+
+/* Mailbox names and quoted strings are UTF-8, not modified UTF-7: after
+ * ENABLE UTF8=ACCEPT (RFC 6855 3) or ENABLE IMAP4rev2 (RFC 9051 5.1). */
+static inline bool imap_utf8_names(const struct imap_session *s) { return s->utf8 || s->rev2; }
 
 #endif

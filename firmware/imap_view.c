@@ -84,6 +84,7 @@ void imap_view_open(struct imap_session *s, store_mbox_t mb, bool readonly)
 	struct store_mbox_info info;
 	struct imap_view *v = &s->v;
 	memset(v, 0, sizeof(*v));
+	imap_searchres_clear(&s->saved);
 	v->mb = mb;
 	v->readonly = readonly;
 	if (store_mbox_info(st, mb, &info) != STORE_OK)
@@ -349,8 +350,9 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		v->uid_max = top;
 		claim_recent(s, &info);
 		v->recent = count_recent(s);
-		imap_printf(s, "* %lu EXISTS\r\n* %lu RECENT\r\n", (unsigned long)v->exists,
-			    (unsigned long)v->recent);
+		imap_printf(s, "* %lu EXISTS\r\n", (unsigned long)v->exists);
+		if (!s->rev2)
+			imap_printf(s, "* %lu RECENT\r\n", (unsigned long)v->recent);
 	}
 	v->sync_phase = SY_IDLE;
 	if (purge_owed[v->mb])

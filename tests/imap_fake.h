@@ -212,10 +212,11 @@ static inline const char *fake_cmd(struct fake_conn *c, const char *line)
 static inline void fake_close_conn(struct fake_conn *c) { imap_session_closed(&c->s); }
 
 /* The capability lists of the greeting (not authenticated) and after login. */
-#define FAKE_CAPS_NA "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT AUTH=PLAIN"
+#define FAKE_CAPS_NA                                                                       \
+	"IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT AUTH=PLAIN"
 #define FAKE_CAPS_AU                                                                       \
-	"IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT CHILDREN LIST-EXTENDED " \
-	"LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE UTF8=ACCEPT ACL RIGHTS=kxte UIDPLUS MOVE " \
-	"ESEARCH BINARY APPENDLIMIT=33554432"
+	"IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT CHILDREN "     \
+	"LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE UTF8=ACCEPT ACL RIGHTS=kxte " \
+	"UIDPLUS MOVE ESEARCH SEARCHRES BINARY STATUS=SIZE APPENDLIMIT=33554432"
 
 #endif

@@ -18,7 +18,7 @@ static int parse_u(const char *args, bool utf8)
 	buf[0] = ' ';
 	memcpy(buf + 1, args, n);
 	imap_parser_init(&p, buf, n + 1);
-	p.utf8 = utf8;
+	p.utf8 = p.utf8_accept = utf8;
 	return imap_search_parse(&prog, &p);
 }
 
@@ -306,6 +306,11 @@ TEST(return_and_charset)
 	CHECK_EQ_INT(parse("CHARSET"), IMAP_SEARCH_BAD);
 	CHECK_EQ_INT(parse_u("CHARSET UTF-8 ALL", true), IMAP_SEARCH_BAD);
 	CHECK_EQ_INT(parse_u("SUBJECT \"\xc3\xa4\"", true), IMAP_SEARCH_OK);
+	/* IMAP4rev2 without UTF8=ACCEPT: UTF-8 strings and CHARSET both fine */
+	strcpy(buf, " CHARSET UTF-8 SUBJECT \"\xc3\xa4\"");
+	imap_parser_init(&p, buf, strlen(buf));
+	p.utf8 = true;
+	CHECK_EQ_INT(imap_search_parse(&prog, &p), IMAP_SEARCH_OK);
 }
 
 TEST(errors)

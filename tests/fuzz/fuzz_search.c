@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, size - 1);
 	imap_parser_init(&p, buf, size - 1);
 	p.utf8 = data[0] & 1;
+	p.utf8_accept = p.utf8 && (data[0] & 2);
 	int r = imap_search_parse(&s, &p);
 	if (r != IMAP_SEARCH_OK) {
 		if (r != IMAP_SEARCH_BAD && r != IMAP_SEARCH_BADCHARSET && r != IMAP_SEARCH_LIMIT)
