@@ -298,6 +298,10 @@ int imap_cmd_enable(struct imap_session *s)
 			s->utf8 = true;
 			strcat(enabled, " UTF8=ACCEPT");
 		}
+		if (cap.len == 9 && strncasecmp(cap.s, "CONDSTORE", 9) == 0 && !s->condstore) {
+			imap_condstore_enable(s);
+			strcat(enabled, " CONDSTORE");
+		}
 		if (cap.len == 9 && strncasecmp(cap.s, "IMAP4rev2", 9) == 0 && !s->rev2) {
 			/* RFC 9051: no \Recent, ESEARCH for SEARCH, UTF-8 names (imap-rev2.md) */
 			s->rev2 = true;

@@ -39,6 +39,7 @@ enum fetch_kind {
 	FI_SECTION,       /* BODY[...], BODY.PEEK[...], BINARY[...], BINARY.PEEK[...] */
 	FI_BINSIZE,       /* BINARY.SIZE[...] */
 	FI_RFC822, FI_RFC822_HEADER, FI_RFC822_TEXT,
+	FI_MODSEQ,        /* CONDSTORE (RFC 7162 3.1.5) */
 };
 
 enum {
@@ -299,6 +300,7 @@ static bool parse_att(struct imap_session *s)
 		{ "RFC822.SIZE", FI_SIZE }, { "ENVELOPE", FI_ENVELOPE },
 		{ "BODYSTRUCTURE", FI_BODYSTRUCTURE }, { "RFC822.HEADER", FI_RFC822_HEADER },
 		{ "RFC822.TEXT", FI_RFC822_TEXT }, { "RFC822", FI_RFC822 },
+		{ "MODSEQ", FI_MODSEQ },
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
 		if (imap_p_keyword(p, simple[i].name))
@@ -375,10 +377,24 @@ int imap_cmd_fetch(struct imap_session *s)
 		return imap_bad_syntax(s);
 	if (!parse_items(s))
 		return imap_bad_syntax(s);
+	if (imap_p_char(p, ' ')) {
+		/* fetch-modifiers (RFC 4466): "(CHANGEDSINCE n)", RFC 7162 3.1.4.1 */
+		uint64_t n;
+		if (!imap_p_char(p, '(') || !imap_p_keyword(p, "CHANGEDSINCE") || !imap_p_sp(p) ||
+		    !imap_p_number64(p, &n) || n > INT64_MAX || !imap_p_char(p, ')')) {
+			imap_tagged(s, "BAD", "Invalid FETCH modifier (only CHANGEDSINCE is known)");
+			return IMAP_DONE;
+		}
+		e->changedsince = n;   /* 0 filters nothing: every modseq is >= 1 */
+		if (!has_item(e, FI_MODSEQ) && !add_item(s, FI_MODSEQ))   /* implied */
+			return imap_bad_syntax(s);
+	}
 	if (!imap_p_end(p)) {
 		imap_tagged(s, "BAD", "Unexpected characters after FETCH items");
 		return IMAP_DONE;
 	}
+	if (has_item(e, FI_MODSEQ))
+		imap_condstore_enable(s);
 	if (!s->uid_cmd && !imap_msgset_check(s, &set)) {
 		imap_tagged(s, "BAD", "Invalid message sequence number");
 		return IMAP_DONE;
@@ -388,7 +404,7 @@ int imap_cmd_fetch(struct imap_session *s)
 		if ((it->kind == FI_SECTION && !(it->opts & FO_PEEK)) || it->kind == FI_RFC822 ||
 		    it->kind == FI_RFC822_TEXT)
 			e->sets_seen = !s->v.readonly && (s->v.rights & ACL_S);   /* RFC 4314 4 */
-		if (it->kind != FI_FLAGS && it->kind != FI_UID)
+		if (it->kind != FI_FLAGS && it->kind != FI_UID && it->kind != FI_MODSEQ)
 			e->need_stat = true;
 	}
 	/* UID FETCH: UID once, first, as Dovecot answers */
@@ -829,6 +845,12 @@ static int item_step(struct imap_session *s, const struct imap_fetch_item *it)
 		sep(s);
 		imap_printf(s, "UID %lu", (unsigned long)e->msg.uid);
 		return IMAP_DONE;
+	case FI_MODSEQ:
+		if (!room(s, 40))
+			return IMAP_MORE;
+		sep(s);
+		imap_printf(s, "MODSEQ (%llu)", (unsigned long long)e->modseq);
+		return IMAP_DONE;
 	case FI_INTERNALDATE:
 		if (!room(s, 64))
 			return IMAP_MORE;
@@ -884,9 +906,12 @@ static int message_begin(struct imap_session *s)
 			e->expunged_seen = true;
 			continue;
 		}
+		if (e->changedsince && m.modseq <= e->changedsince)
+			continue;   /* unchanged since: not answered at all */
 		break;
 	}
 	e->flags = m.flags;
+	e->modseq = m.modseq;
 	e->add_flags = false;
 	if (e->sets_seen && !(m.flags & STORE_F_SEEN)) {
 		uint64_t modseq;
@@ -899,6 +924,7 @@ static int message_begin(struct imap_session *s)
 		}
 		if (r == STORE_OK) {
 			e->flags |= STORE_F_SEEN;
+			e->modseq = modseq;
 			e->add_flags = !has_item(e, FI_FLAGS);
 			imap_view_own_change(s, before, modseq);
 		}
@@ -964,12 +990,14 @@ static int fetch_step(struct imap_session *s)
 			e->cur++;
 			e->phase = PH_START;
 		}
-		if (!room(s, 64 + STORE_MAX_KEYWORDS * (STORE_KEYWORD_MAX + 1)))
+		if (!room(s, IMAP_FLAG_LINE_MAX))
 			return IMAP_MORE;
 		if (e->add_flags) {
 			sep(s);
 			imap_out_str(s, "FLAGS ");
 			imap_out_flags(s, e->flags, imap_view_is_recent(s, e->msg.uid));
+			if (s->condstore && !has_item(e, FI_MODSEQ))   /* RFC 7162 3.1.4.1 */
+				imap_printf(s, " MODSEQ (%llu)", (unsigned long long)e->modseq);
 		}
 		imap_out_str(s, ")\r\n");
 		e->in_msg = false;

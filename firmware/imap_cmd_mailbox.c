@@ -79,12 +79,6 @@ static int select_report2(struct imap_session *s)
 		imap_tagged(s, "NO", "[NONEXISTENT] Mailbox was deleted");
 		return IMAP_DONE;
 	}
-	imap_out_str(s, "* OK [PERMANENTFLAGS ");
-	if (s->v.readonly)
-		imap_out_str(s, "()");
-	else
-		imap_out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
-	imap_out_str(s, "] Flags permitted\r\n");
 	imap_printf(s, "* %lu EXISTS\r\n", (unsigned long)s->v.exists);
 	if (!s->rev2)   /* IMAP4rev2 has neither RECENT nor OK [UNSEEN] (RFC 9051 E) */
 		imap_printf(s, "* %lu RECENT\r\n", (unsigned long)s->v.recent);
@@ -99,24 +93,42 @@ static int select_report2(struct imap_session *s)
 	}
 	imap_printf(s, "* OK [UIDVALIDITY %lu] UIDs valid\r\n* OK [UIDNEXT %lu] Predicted next UID\r\n",
 		    (unsigned long)info.uidvalidity, (unsigned long)info.uidnext);
+	/* every SELECT of a mailbox with persistent modseqs (RFC 7162 3.1.2.1) */
+	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+		    (unsigned long long)info.highestmodseq);
 	imap_tagged(s, "OK", "[%s] %s completed", s->v.readonly ? "READ-ONLY" : "READ-WRITE",
 		    s->u.select.examine ? "EXAMINE" : "SELECT");
 	return IMAP_DONE;
 }
 
+/* The flag lists may be long (every keyword): FLAGS, PERMANENTFLAGS and the
+ * rest of the answer are steps of their own, each within IMAPD_OUT_RESERVE. */
+static int select_report_perm(struct imap_session *s)
+{
+	imap_out_str(s, "* OK [PERMANENTFLAGS ");
+	if (s->v.readonly)
+		imap_out_str(s, "()");
+	else
+		imap_out_flag_names(s, store_kw_name(imap_store(s), s->v.mb, STORE_MAX_KEYWORDS - 1) ==
+					       NULL);
+	imap_out_str(s, "] Flags permitted\r\n");
+	s->step = select_report2;
+	return IMAP_MORE;
+}
+
 /* IMAP4rev2 (RFC 9051 6.3.2): the mailbox's name as the server knows it, in
- * an untagged LIST; a step of its own, as the FLAGS line may be long. */
+ * an untagged LIST. */
 static int select_report_list(struct imap_session *s)
 {
 	struct store_mbox_info info;
 	if (!s->rev2 || store_mbox_info(imap_store(s), s->v.mb, &info) != STORE_OK)
-		return select_report2(s);
+		return select_report_perm(s);
 	char vname[IMAP_VNAME_MAX + 1];
 	imap_mbox_vname(s, info.user, info.name, vname, sizeof(vname));
 	imap_out_str(s, "* LIST () \"/\" ");
 	imap_out_mailbox(s, vname);
 	imap_out_str(s, "\r\n");
-	s->step = select_report2;
+	s->step = select_report_perm;
 	return IMAP_MORE;
 }
 
@@ -126,6 +138,15 @@ static int select_common(struct imap_session *s, bool readonly)
 	store_mbox_t mb;
 	if (!arg_mailbox(s, name))
 		return IMAP_DONE;
+	if (imap_p_char(&s->p, ' ')) {
+		/* select-params (RFC 4466): only CONDSTORE (RFC 7162 3.1.8) */
+		if (!imap_p_char(&s->p, '(') || !imap_p_keyword(&s->p, "CONDSTORE") ||
+		    !imap_p_char(&s->p, ')')) {
+			imap_tagged(s, "BAD", "Unknown SELECT parameter");
+			return IMAP_DONE;
+		}
+		imap_condstore_enable(s);
+	}
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
 	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1),
@@ -416,7 +437,7 @@ int imap_cmd_unsubscribe(struct imap_session *s) { return subscribe(s, false); }
 bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 {
 	static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					     "UNSEEN", "SIZE", "DELETED" };
+					     "UNSEEN", "SIZE", "DELETED", "HIGHESTMODSEQ" };
 	*items = 0;
 	if (!imap_p_char(p, '('))
 		return false;
@@ -482,8 +503,12 @@ void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name
 		imap_printf(s, "%sSIZE %llu", sep, (unsigned long long)info.size);
 		sep = " ";
 	}
-	if (items & IMAP_STATUS_DELETED)   /* RFC 9051 6.3.11 */
+	if (items & IMAP_STATUS_DELETED) {   /* RFC 9051 6.3.11 */
 		imap_printf(s, "%sDELETED %lu", sep, (unsigned long)count_deleted(imap_store(s), mb));
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_HIGHESTMODSEQ)   /* RFC 7162 3.1.6 */
+		imap_printf(s, "%sHIGHESTMODSEQ %llu", sep, (unsigned long long)info.highestmodseq);
 	imap_out_str(s, ")\r\n");
 }
 
@@ -496,6 +521,8 @@ int imap_cmd_status(struct imap_session *s)
 		return IMAP_DONE;
 	if (!imap_p_sp(&s->p) || !imap_status_parse(&s->p, &items) || !imap_p_end(&s->p))
 		return imap_bad_syntax(s);
+	if (items & IMAP_STATUS_HIGHESTMODSEQ)
+		imap_condstore_enable(s);   /* a CONDSTORE enabling command (RFC 7162 3.1) */
 	uint32_t rights;
 	if (!find_readable(s, name, &mb, &rights))
 		return IMAP_DONE;

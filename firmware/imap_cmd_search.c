@@ -116,6 +116,8 @@ static int search_begin(struct imap_session *s)
 				    prog->err ? prog->err : s->p.err ? s->p.err : "Syntax error");
 		return IMAP_DONE;
 	}
+	if (prog->uses_modseq)
+		imap_condstore_enable(s);   /* SEARCH MODSEQ enables CONDSTORE (RFC 7162 3.1) */
 	if (s->rev2 && !prog->esearch) {
 		/* IMAP4rev2 has no SEARCH response: RETURN () is implied (RFC 9051 6.4.4) */
 		prog->esearch = true;

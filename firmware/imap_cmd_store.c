@@ -8,6 +8,7 @@
  * its own changes itself (or, with .SILENT, not at all) and tells its view
  * so, so the update sync does not announce them a second time.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,7 +24,6 @@
 enum { MODE_SET, MODE_ADD, MODE_REMOVE };
 enum { PH_FLAGS, PH_PERMANENT, PH_MESSAGES };
 
-#define FLAG_LINE_MAX (64 + STORE_MAX_KEYWORDS * (STORE_KEYWORD_MAX + 1))
 
 static const char *const sys_flags[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
 					 "\\Draft" };
@@ -63,6 +63,60 @@ static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode,
 
 static int store_step(struct imap_session *s);
 
+/* Note n (a sequence number or UID) as modified since UNCHANGEDSINCE: sorted
+ * runs, merged when they touch; the client's set may come in any order. */
+static void modified_add(struct imap_store_state *c, uint32_t n)
+{
+	unsigned i = 0;
+	while (i < c->nmod && (uint64_t)c->mod_hi[i] + 1u < n)
+		i++;
+	if (i < c->nmod && (uint64_t)n + 1u >= c->mod_lo[i]) {   /* inside, or touching run i */
+		if (n < c->mod_lo[i])
+			c->mod_lo[i] = n;
+		if (n > c->mod_hi[i])
+			c->mod_hi[i] = n;
+		if (i + 1u < c->nmod && (uint64_t)c->mod_hi[i] + 1u >= c->mod_lo[i + 1]) {   /* bridged */
+			c->mod_hi[i] = c->mod_hi[i + 1];
+			c->nmod--;
+			memmove(&c->mod_lo[i + 1], &c->mod_lo[i + 2], (c->nmod - i - 1u) * sizeof(uint32_t));
+			memmove(&c->mod_hi[i + 1], &c->mod_hi[i + 2], (c->nmod - i - 1u) * sizeof(uint32_t));
+		}
+		return;
+	}
+	if (c->nmod == IMAPD_MODIFIED_RUNS) {
+		c->mod_overflow = true;
+		return;
+	}
+	memmove(&c->mod_lo[i + 1], &c->mod_lo[i], (c->nmod - i) * sizeof(uint32_t));
+	memmove(&c->mod_hi[i + 1], &c->mod_hi[i], (c->nmod - i) * sizeof(uint32_t));
+	c->mod_lo[i] = c->mod_hi[i] = n;
+	c->nmod++;
+}
+
+static int store_done(struct imap_session *s)
+{
+	struct imap_store_state *c = &s->u.store;
+	if (c->mod_overflow) {
+		/* every change made was reported with its MODSEQ: the client knows them */
+		imap_tagged(s, "NO", "[LIMIT] Too many messages failed UNCHANGEDSINCE to list them");
+		return IMAP_DONE;
+	}
+	if (!c->nmod) {
+		imap_tagged(s, "OK", "STORE completed");
+		return IMAP_DONE;
+	}
+	char set[IMAPD_MODIFIED_RUNS * 22 + 1];
+	size_t o = 0;
+	for (unsigned i = 0; i < c->nmod; i++) {
+		o += (size_t)snprintf(set + o, sizeof(set) - o, i ? ",%lu" : "%lu",
+				      (unsigned long)c->mod_lo[i]);
+		if (c->mod_hi[i] != c->mod_lo[i])
+			o += (size_t)snprintf(set + o, sizeof(set) - o, ":%lu", (unsigned long)c->mod_hi[i]);
+	}
+	imap_tagged(s, "OK", "[MODIFIED %s] Conditional STORE failed", set);
+	return IMAP_DONE;
+}
+
 int imap_cmd_store(struct imap_session *s)
 {
 	struct imap_store_state *c = &s->u.store;
@@ -72,6 +126,17 @@ int imap_cmd_store(struct imap_session *s)
 	memset(c, 0, sizeof(*c));
 	if (!imap_p_sp(p) || !imap_p_seqset(p, &set) || !imap_p_sp(p))
 		return imap_bad_syntax(s);
+	if (imap_p_char(p, '(')) {
+		/* store-modifiers (RFC 4466): "(UNCHANGEDSINCE n)", RFC 7162 3.1.3 */
+		if (!imap_p_keyword(p, "UNCHANGEDSINCE") || !imap_p_sp(p) ||
+		    !imap_p_number64(p, &c->unchangedsince) || c->unchangedsince > INT64_MAX ||
+		    !imap_p_char(p, ')') || !imap_p_sp(p)) {
+			imap_tagged(s, "BAD", "Invalid STORE modifier (only UNCHANGEDSINCE is known)");
+			return IMAP_DONE;
+		}
+		c->unchanged_test = true;
+		imap_condstore_enable(s);
+	}
 	c->mode = imap_p_char(p, '+') ? MODE_ADD : imap_p_char(p, '-') ? MODE_REMOVE : MODE_SET;
 	if (imap_p_keyword(p, "FLAGS.SILENT"))
 		c->silent = true;
@@ -154,20 +219,22 @@ static int store_step(struct imap_session *s)
 	for (int writes = 0; writes < IMAPD_STORE_SLICE; writes++) {
 		struct imap_msgset_msg m;
 		struct store_msg e;
-		if (imap_out_room(s) < FLAG_LINE_MAX + 64)
+		if (imap_out_room(s) < IMAP_FLAG_LINE_MAX)
 			return IMAP_MORE;
-		if (!imap_msgset_next(s, &c->walk, &m)) {
-			imap_tagged(s, "OK", "STORE completed");
-			return IMAP_DONE;
-		}
+		if (!imap_msgset_next(s, &c->walk, &m))
+			return store_done(s);
 		if (store_msg_get(st, s->v.mb, m.idx, &e) != STORE_OK || e.expunged)
 			continue;   /* expunged by another session: nothing to change */
+		if (c->unchanged_test && e.modseq > c->unchangedsince) {
+			modified_add(c, s->uid_cmd ? e.uid : m.seq);
+			continue;
+		}
 		uint32_t ok = c->bits & c->allowed;
 		uint32_t nf = c->mode == MODE_SET   ? (e.flags & ~c->allowed) | ok
 			      : c->mode == MODE_ADD ? e.flags | ok
 						    : e.flags & ~ok;
+		uint64_t modseq = e.modseq;
 		if (nf != e.flags) {
-			uint64_t modseq;
 			struct store_mbox_info info;
 			uint32_t before = store_mbox_info(st, s->v.mb, &info) == STORE_OK ? info.changes : 0;
 			int r = store_msg_set_flags(st, s->v.mb, e.uid, nf, &modseq);
@@ -181,13 +248,20 @@ static int store_step(struct imap_session *s)
 			}
 			imap_view_own_change(s, before, modseq);
 		}
-		if (c->silent)
+		/* with CONDSTORE, even .SILENT reports a new MODSEQ (RFC 7162 3.1.3) */
+		bool quiet_modseq = c->silent && s->condstore && nf != e.flags;
+		if (c->silent && !quiet_modseq)
 			continue;
 		imap_printf(s, "* %lu FETCH (", (unsigned long)m.seq);
 		if (s->uid_cmd)
 			imap_printf(s, "UID %lu ", (unsigned long)e.uid);
-		imap_out_str(s, "FLAGS ");
-		imap_out_flags(s, nf, imap_view_is_recent(s, e.uid));
+		if (s->condstore)
+			imap_printf(s, "MODSEQ (%llu)%s", (unsigned long long)modseq,
+				    quiet_modseq ? "" : " ");
+		if (!quiet_modseq) {
+			imap_out_str(s, "FLAGS ");
+			imap_out_flags(s, nf, imap_view_is_recent(s, e.uid));
+		}
 		imap_out_str(s, ")\r\n");
 	}
 	return IMAP_MORE;

@@ -100,6 +100,8 @@ struct imap_fetch_state {
 	bool expunged_seen;       /* a message expunged by another session was skipped */
 	int err;                  /* first failure, answered NO at the end */
 	uint32_t flags;
+	uint64_t modseq;          /* the message's, after any \Seen this FETCH set */
+	uint64_t changedsince;    /* CHANGEDSINCE (RFC 7162 3.1.4.1); 0: none */
 	struct store_msg_stat stat;
 	/* the item being streamed */
 	uint8_t xform;
@@ -116,12 +118,23 @@ struct imap_fetch_state {
 	} x;
 };
 
+#ifndef IMAPD_MODIFIED_RUNS
+#define IMAPD_MODIFIED_RUNS 16
+#endif
+
 struct imap_store_state {
 	struct imap_msgset walk;
 	uint8_t mode, phase;
 	bool silent;
 	uint32_t bits;            /* STORE_F_* given */
 	uint32_t allowed;         /* STORE_F_* the user's rights let it change */
+	/* UNCHANGEDSINCE (RFC 7162 3.1.3): messages that failed the test, as
+	 * ascending runs of sequence numbers or UIDs, for [MODIFIED ...] */
+	bool unchanged_test;
+	bool mod_overflow;        /* more runs than kept */
+	uint8_t nmod;
+	uint64_t unchangedsince;
+	uint32_t mod_lo[IMAPD_MODIFIED_RUNS], mod_hi[IMAPD_MODIFIED_RUNS];
 };
 
 #ifndef IMAPD_COPYUID_RUNS

@@ -45,6 +45,12 @@ void imap_out_string(struct imap_session *s, const char *data, size_t len);
 void imap_out_mailbox(struct imap_session *s, const char *utf8name);
 /* Flag list "(\Seen kw ...)" for STORE_F_* flags of the selected mailbox. */
 void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent);
+/* Room for one "* n FETCH (UID u MODSEQ (m) FLAGS (...))" line, every
+ * system flag and keyword included. */
+#define IMAP_FLAG_LINE_MAX (160 + STORE_MAX_KEYWORDS * (STORE_KEYWORD_MAX + 1))
+/* CONDSTORE (RFC 7162 3.1): a CONDSTORE enabling command was seen; from now
+ * on FETCH responses that report flags carry MODSEQ too. */
+void imap_condstore_enable(struct imap_session *s);
 /* Every flag the selected mailbox knows, for FLAGS / PERMANENTFLAGS
  * (wildcard adds "\*": new keywords may be created). */
 void imap_out_flag_names(struct imap_session *s, bool wildcard);

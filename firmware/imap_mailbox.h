@@ -21,6 +21,7 @@ enum {
 	IMAP_STATUS_UNSEEN = 1u << 4,
 	IMAP_STATUS_SIZE = 1u << 5,
 	IMAP_STATUS_DELETED = 1u << 6,
+	IMAP_STATUS_HIGHESTMODSEQ = 1u << 7,
 };
 
 /*

@@ -238,6 +238,8 @@ void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent)
 	imap_out_raw(s, ")", 1);
 }
 
+void imap_condstore_enable(struct imap_session *s) { s->condstore = true; }
+
 void imap_out_flag_names(struct imap_session *s, bool wildcard)
 {
 	imap_out_str(s, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");

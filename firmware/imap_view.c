@@ -308,7 +308,7 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 	if (v->sync_phase == SY_FLAGS) {
 		for (; v->sync_idx < entries; v->sync_idx++) {
 			struct store_msg m;
-			if (imap_out_room(s) < 600 || budget-- == 0)
+			if (imap_out_room(s) < IMAP_FLAG_LINE_MAX || budget-- == 0)
 				return IMAP_MORE;
 			if (store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
 				continue;
@@ -316,7 +316,11 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			if (m.expunged)
 				v->resync = true;   /* its EXPUNGE is still owed: the next sync sends it */
 			else if (m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {
-				imap_printf(s, "* %lu FETCH (FLAGS ", (unsigned long)v->sync_seq);
+				imap_printf(s, "* %lu FETCH (", (unsigned long)v->sync_seq);
+				if (s->condstore)   /* RFC 7162 3.1.4.1, with UID for the client's cache */
+					imap_printf(s, "UID %lu MODSEQ (%llu) ", (unsigned long)m.uid,
+						    (unsigned long long)m.modseq);
+				imap_out_str(s, "FLAGS ");
 				imap_out_flags(s, m.flags, imap_view_is_recent(s, m.uid));
 				imap_out_str(s, ")\r\n");
 			}

@@ -84,6 +84,7 @@ TEST(pipelined_in_order)
 		     "* 0 RECENT\r\n"
 		     "* OK [UIDVALIDITY 1] UIDs valid\r\n"
 		     "* OK [UIDNEXT 1] Predicted next UID\r\n"
+		     "* OK [HIGHESTMODSEQ 1] Highest\r\n"
 		     "p6 OK [READ-WRITE] SELECT completed\r\n");
 	fake_close_conn(&c1);
 }

@@ -85,6 +85,7 @@ TEST(recent_to_one_session)
 		     "* OK [UNSEEN 1] First unseen\r\n"
 		     "* OK [UIDVALIDITY 1] UIDs valid\r\n"
 		     "* OK [UIDNEXT 7] Predicted next UID\r\n"
+		     "* OK [HIGHESTMODSEQ 7] Highest\r\n"
 		     "x OK [READ-ONLY] EXAMINE completed\r\n");
 	CHECK_EQ_INT(imap_view_status_recent(&fake_store, inbox), 6);
 	fake_take(&ca);

@@ -1,0 +1,162 @@
+"""CONDSTORE (RFC 7162 section 3.1): HIGHESTMODSEQ on SELECT and in STATUS,
+the MODSEQ FETCH item, FETCH (CHANGEDSINCE), STORE (UNCHANGEDSINCE) with
+[MODIFIED], MODSEQ in the FETCH responses a CONDSTORE-aware client gets for
+its own and other sessions' changes, and mod-sequences across a restart."""
+import re
+import unittest
+
+from common_core2 import connect, fetch_flags, fill, msg
+from harness import Server
+
+
+def modseqs(lines):
+    """{seq: modseq} from untagged FETCH lines."""
+    out = {}
+    for ln in lines:
+        m = re.match(r"\* (\d+) FETCH \(.*MODSEQ \((\d+)\)", ln)
+        if m:
+            out[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def hms(lines):
+    for ln in lines:
+        m = re.match(r"\* OK \[HIGHESTMODSEQ (\d+)\]", ln)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+class CondStore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def mailbox(self, name, n=5):
+        uids = fill(self.srv, name, [msg(i) for i in range(1, n + 1)])
+        return uids
+
+    def test_select_and_status(self):
+        self.mailbox("cs1")
+        c = connect(self.srv)
+        u, _ = c.ok("CAPABILITY")
+        self.assertIn("CONDSTORE", u[0].split())
+        u, _ = c.ok("SELECT cs1")
+        h = hms(u)
+        self.assertIsNotNone(h, u)   # on every SELECT, CONDSTORE or not
+        u, _ = c.ok("STATUS cs1 (HIGHESTMODSEQ MESSAGES)")
+        self.assertEqual(u, ['* STATUS "cs1" (MESSAGES 5 HIGHESTMODSEQ %d)' % h])
+        u, _ = c.ok("EXAMINE cs1 (CONDSTORE)")
+        self.assertEqual(hms(u), h)
+        _, t = c.cmd("SELECT cs1 (NOSUCHPARAM)")
+        self.assertEqual(t.split()[1], "BAD", t)
+        u, _ = c.ok("ENABLE CONDSTORE")
+        self.assertEqual(u, ["* ENABLED"])   # EXAMINE (CONDSTORE) already enabled it
+        c.close()
+        c = connect(self.srv)
+        u, _ = c.ok("ENABLE CONDSTORE")
+        self.assertEqual(u, ["* ENABLED CONDSTORE"])
+        c.close()
+
+    def test_fetch_modseq_and_changedsince(self):
+        self.mailbox("cs2")
+        c = connect(self.srv)
+        u, _ = c.ok("SELECT cs2")
+        h0 = hms(u)
+        u, _ = c.ok("FETCH 1:* (MODSEQ)")
+        ms = modseqs(u)
+        self.assertEqual(sorted(ms), [1, 2, 3, 4, 5])
+        self.assertTrue(all(1 <= v <= h0 for v in ms.values()), (ms, h0))
+        self.assertEqual(sorted(ms.values()), [ms[i] for i in range(1, 6)])   # appended in order
+        # a change raises the message's modseq above the old HIGHESTMODSEQ
+        u, _ = c.ok("STORE 2 +FLAGS (\\Seen)")
+        self.assertRegex(u[0], r"^\* 2 FETCH \(MODSEQ \(\d+\) FLAGS \(\\Seen( \\Recent)?\)\)$")
+        m2 = modseqs(u)[2]
+        self.assertGreater(m2, h0)
+        u, _ = c.ok("STATUS cs2 (HIGHESTMODSEQ)")
+        self.assertIn("HIGHESTMODSEQ %d)" % m2, u[0])
+        # CHANGEDSINCE: only what changed after it, with MODSEQ implied
+        u, _ = c.ok("FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % h0)
+        self.assertEqual(sorted(fetch_flags(u)), [2])
+        self.assertEqual(modseqs(u), {2: m2})
+        u, _ = c.ok("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % m2)
+        self.assertEqual(u, [])
+        u, _ = c.ok("FETCH 1:* (UID) (CHANGEDSINCE 0)")
+        self.assertEqual(len(u), 5)
+        _, t = c.cmd("FETCH 1:* (FLAGS) (VANISHEDX 3)")
+        self.assertEqual(t.split()[1], "BAD", t)
+        # a FETCH that sets \Seen reports the new MODSEQ with the flags
+        u, _ = c.ok("FETCH 3 (BODY[TEXT])")
+        self.assertTrue(re.search(r"FLAGS \(\\Seen( \\Recent)?\) MODSEQ \((\d+)\)\)$", u[-1]), u)
+        c.close()
+
+    def test_unchangedsince(self):
+        self.mailbox("cs3")
+        c = connect(self.srv)
+        c.ok("SELECT cs3 (CONDSTORE)")
+        u, _ = c.ok("FETCH 1:5 (MODSEQ)")
+        before = modseqs(u)
+        c.ok("STORE 1 +FLAGS (\\Answered)")   # message 1 now changed after before[1]
+        u, t = c.ok("STORE 3,1,2 (UNCHANGEDSINCE %d) +FLAGS (\\Flagged)" % max(before.values()))
+        self.assertIn("[MODIFIED 1]", t)
+        self.assertEqual(sorted(fetch_flags(u)), [2, 3])
+        # UNCHANGEDSINCE 0 fails everywhere (every modseq is >= 1): by UID
+        uids = {s: v[0] for s, v in fetch_flags(c.ok("FETCH 1:5 (UID)")[0]).items()}
+        u, t = c.ok("UID STORE 1:* (UNCHANGEDSINCE 0) -FLAGS (\\Flagged)")
+        self.assertEqual(u, [])
+        self.assertIn("[MODIFIED %d:%d]" % (uids[1], uids[5]), t)
+        u, _ = c.ok("FETCH 2,3 (FLAGS)")
+        self.assertTrue(all("\\Flagged" in f for _, f in fetch_flags(u).values()), u)
+        # .SILENT still reports the new MODSEQ to a CONDSTORE client
+        u, _ = c.ok("UID STORE %d +FLAGS.SILENT (\\Draft)" % uids[4])
+        self.assertRegex(u[0], r"^\* 4 FETCH \(UID %d MODSEQ \(\d+\)\)$" % uids[4])
+        _, t = c.cmd("STORE 1 (UNCHANGEDSINCE x) +FLAGS (\\Seen)")
+        self.assertEqual(t.split()[1], "BAD", t)
+        c.close()
+
+    def test_other_sessions_changes(self):
+        self.mailbox("cs4")
+        aware = connect(self.srv)
+        aware.ok("SELECT cs4")
+        aware.ok("FETCH 1 (MODSEQ)")   # a CONDSTORE enabling command
+        plain = connect(self.srv, "cs4")
+        other = connect(self.srv, "cs4")
+        u, _ = other.ok("STORE 4 +FLAGS (\\Flagged)")
+        m4 = modseqs(u)
+        u, _ = aware.ok("NOOP")
+        self.assertEqual(len(u), 1, u)
+        self.assertRegex(u[0], r"^\* 4 FETCH \(UID \d+ MODSEQ \(\d+\) FLAGS \(\\Flagged( \\Recent)?\)\)$")
+        u, _ = plain.ok("NOOP")
+        self.assertEqual(len(u), 1, u)
+        self.assertRegex(u[0], r"^\* 4 FETCH \(FLAGS \(\\Flagged\)\)$")   # no MODSEQ
+        self.assertEqual(m4, {})   # "other" never enabled CONDSTORE: no MODSEQ for it
+        # SEARCH MODSEQ
+        u, _ = aware.ok("SEARCH MODSEQ 1")
+        self.assertRegex(u[0], r"^\* SEARCH 1 2 3 4 5 \(MODSEQ \d+\)$")
+        for c in (aware, plain, other):
+            c.close()
+
+    def test_modseqs_survive_restart(self):
+        self.mailbox("cs5", 3)
+        c = connect(self.srv, "cs5")
+        c.ok("STORE 2 +FLAGS (\\Seen)")
+        u, _ = c.ok("FETCH 1:* (MODSEQ FLAGS)")
+        before = modseqs(u)
+        h = hms(c.ok("SELECT cs5")[0])
+        c.close()
+        self.srv.restart()
+        c = connect(self.srv)
+        self.assertEqual(hms(c.ok("SELECT cs5")[0]), h)
+        self.assertEqual(modseqs(c.ok("FETCH 1:* (MODSEQ)")[0]), before)
+        u, _ = c.ok("STORE 3 +FLAGS (\\Seen)")
+        self.assertGreater(modseqs(u)[3], h)   # never reused after a restart
+        c.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
