@@ -289,6 +289,7 @@ int imap_cmd_enable(struct imap_session *s)
 	struct imap_parser *p = &s->p;
 	struct imap_str cap;
 	char enabled[64] = "";
+	bool had_condstore = s->condstore;
 	if (!imap_p_sp(p))
 		return imap_bad_syntax(s);
 	do {
@@ -298,9 +299,16 @@ int imap_cmd_enable(struct imap_session *s)
 			s->utf8 = true;
 			strcat(enabled, " UTF8=ACCEPT");
 		}
-		if (cap.len == 9 && strncasecmp(cap.s, "CONDSTORE", 9) == 0 && !s->condstore) {
+		if (cap.len == 9 && strncasecmp(cap.s, "CONDSTORE", 9) == 0 && !had_condstore &&
+		    !strstr(enabled, " CONDSTORE")) {
+			/* listed even if QRESYNC in this same command enabled it already */
 			imap_condstore_enable(s);
 			strcat(enabled, " CONDSTORE");
+		}
+		if (cap.len == 7 && strncasecmp(cap.s, "QRESYNC", 7) == 0 && !s->qresync) {
+			s->qresync = true;   /* implies CONDSTORE (RFC 7162 3.2.3) */
+			imap_condstore_enable(s);
+			strcat(enabled, " QRESYNC");
 		}
 		if (cap.len == 9 && strncasecmp(cap.s, "IMAP4rev2", 9) == 0 && !s->rev2) {
 			/* RFC 9051: no \Recent, ESEARCH for SEARCH, UTF-8 names (imap-rev2.md) */

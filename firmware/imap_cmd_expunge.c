@@ -29,6 +29,7 @@ int imap_cmd_expunge(struct imap_session *s)
 		return IMAP_DONE;
 	}
 	imap_expunge_begin(s, have_set ? &set : NULL, true, "EXPUNGE completed");
+	s->u.expunge.report_hms = true;
 	s->step = imap_expunge_step;
 	return IMAP_MORE;
 }

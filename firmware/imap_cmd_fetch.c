@@ -378,15 +378,30 @@ int imap_cmd_fetch(struct imap_session *s)
 	if (!parse_items(s))
 		return imap_bad_syntax(s);
 	if (imap_p_char(p, ' ')) {
-		/* fetch-modifiers (RFC 4466): "(CHANGEDSINCE n)", RFC 7162 3.1.4.1 */
-		uint64_t n;
-		if (!imap_p_char(p, '(') || !imap_p_keyword(p, "CHANGEDSINCE") || !imap_p_sp(p) ||
-		    !imap_p_number64(p, &n) || n > INT64_MAX || !imap_p_char(p, ')')) {
-			imap_tagged(s, "BAD", "Invalid FETCH modifier (only CHANGEDSINCE is known)");
+		/* fetch-modifiers (RFC 4466): CHANGEDSINCE n (RFC 7162 3.1.4.1) and
+		 * VANISHED (3.2.6) */
+		bool changed = false;
+		if (!imap_p_char(p, '('))
+			goto bad_mod;
+		do {
+			uint64_t n;
+			if (imap_p_keyword(p, "VANISHED")) {
+				e->vanished = true;
+			} else if (imap_p_keyword(p, "CHANGEDSINCE") && imap_p_sp(p) &&
+				   imap_p_number64(p, &n) && n <= INT64_MAX) {
+				e->changedsince = n;   /* 0 filters nothing: every modseq is >= 1 */
+				changed = true;
+			} else {
+				goto bad_mod;
+			}
+		} while (imap_p_char(p, ' '));
+		if (!imap_p_char(p, ')'))
+			goto bad_mod;
+		if (e->vanished && (!s->qresync || !s->uid_cmd || !changed || set.dollar)) {
+			imap_tagged(s, "BAD", "VANISHED needs ENABLE QRESYNC, UID FETCH and CHANGEDSINCE");
 			return IMAP_DONE;
 		}
-		e->changedsince = n;   /* 0 filters nothing: every modseq is >= 1 */
-		if (!has_item(e, FI_MODSEQ) && !add_item(s, FI_MODSEQ))   /* implied */
+		if (changed && !has_item(e, FI_MODSEQ) && !add_item(s, FI_MODSEQ))   /* implied */
 			return imap_bad_syntax(s);
 	}
 	if (!imap_p_end(p)) {
@@ -418,8 +433,18 @@ int imap_cmd_fetch(struct imap_session *s)
 			}
 	}
 	imap_msgset_init(&e->walk, &set, s->uid_cmd);
+	if (e->vanished) {
+		struct store_mbox_info info;
+		if (store_mbox_info(imap_store(s), s->v.mb, &info) != STORE_OK)
+			info.uidnext = 1;
+		imap_vanished_init(&e->van, info.uidnext - 1, &set);
+	}
 	s->step = fetch_step;
 	return fetch_step(s);
+
+bad_mod:
+	imap_tagged(s, "BAD", "Invalid FETCH modifier");
+	return IMAP_DONE;
 }
 
 /* ---- writing items ---- */
@@ -968,6 +993,11 @@ static int fetch_finish(struct imap_session *s)
 static int fetch_step(struct imap_session *s)
 {
 	struct imap_fetch_state *e = &s->u.fetch;
+	if (e->vanished) {   /* VANISHED (EARLIER) precedes the FETCH responses */
+		if (imap_vanished_step(s, &e->van) == IMAP_MORE)
+			return IMAP_MORE;
+		e->vanished = false;
+	}
 	if (e->in_msg && !e->gone && !imap_msgset_refind(s, e->msg.uid, &e->msg.idx)) {
 		/* gone between slices: what is left of it is answered empty or padded */
 		e->gone = true;

@@ -70,6 +70,48 @@ static bool find_readable(struct imap_session *s, const char *name, store_mbox_t
 	return true;
 }
 
+static int select_done(struct imap_session *s)
+{
+	imap_tagged(s, "OK", "[%s] %s completed", s->v.readonly ? "READ-ONLY" : "READ-WRITE",
+		    s->u.select.examine ? "EXAMINE" : "SELECT");
+	return IMAP_DONE;
+}
+
+/* QRESYNC, second part: flags of every message changed since the client's
+ * mod-sequence (within its known UIDs), sequence numbers of the new view. */
+static int select_qr_fetch(struct imap_session *s)
+{
+	struct imap_select_state *q = &s->u.select;
+	struct store *st = imap_store(s);
+	for (unsigned budget = 256; q->qr_seq < s->v.exists; budget--) {
+		uint32_t idx;
+		struct store_msg m;
+		if (budget == 0 || imap_out_room(s) < IMAP_FLAG_LINE_MAX)
+			return IMAP_MORE;
+		q->qr_seq++;
+		if (!imap_view_seq_to_idx(s, q->qr_seq, &idx) ||
+		    store_msg_get(st, s->v.mb, idx, &m) != STORE_OK || m.expunged ||
+		    m.modseq <= q->qr_modseq ||
+		    (q->qr_known && !imap_seqset_contains(&q->qr_uids, m.uid, imap_view_uid_max(s))))
+			continue;
+		imap_printf(s, "* %lu FETCH (UID %lu FLAGS ", (unsigned long)q->qr_seq,
+			    (unsigned long)m.uid);
+		imap_out_flags(s, m.flags, imap_view_is_recent(s, m.uid));
+		imap_printf(s, " MODSEQ (%llu))\r\n", (unsigned long long)m.modseq);
+	}
+	return select_done(s);
+}
+
+/* QRESYNC, first part: VANISHED (EARLIER), imap_vanished.h. */
+static int select_qr_vanished(struct imap_session *s)
+{
+	if (imap_vanished_step(s, &s->u.select.van) == IMAP_MORE)
+		return IMAP_MORE;
+	s->u.select.qr_seq = 0;
+	s->step = select_qr_fetch;
+	return IMAP_MORE;
+}
+
 static int select_report2(struct imap_session *s)
 {
 	struct store *st = imap_store(s);
@@ -96,9 +138,15 @@ static int select_report2(struct imap_session *s)
 	/* every SELECT of a mailbox with persistent modseqs (RFC 7162 3.1.2.1) */
 	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 		    (unsigned long long)info.highestmodseq);
-	imap_tagged(s, "OK", "[%s] %s completed", s->v.readonly ? "READ-ONLY" : "READ-WRITE",
-		    s->u.select.examine ? "EXAMINE" : "SELECT");
-	return IMAP_DONE;
+	struct imap_select_state *q = &s->u.select;
+	/* QRESYNC: what changed since the client's mod-sequence, if its cache is
+	 * of this mailbox (same UIDVALIDITY) and anything changed at all */
+	if (q->qr && q->qr_uidvalidity == info.uidvalidity && q->qr_modseq < info.highestmodseq) {
+		imap_vanished_init(&q->van, info.uidnext - 1, q->qr_known ? &q->qr_uids : NULL);
+		s->step = select_qr_vanished;
+		return IMAP_MORE;
+	}
+	return select_done(s);
 }
 
 /* The flag lists may be long (every keyword): FLAGS, PERMANENTFLAGS and the
@@ -132,21 +180,65 @@ static int select_report_list(struct imap_session *s)
 	return IMAP_MORE;
 }
 
+/* select-params (RFC 4466): CONDSTORE (RFC 7162 3.1.8) and QRESYNC (3.2.5).
+ * False after answering BAD. */
+static bool select_params(struct imap_session *s)
+{
+	struct imap_parser *p = &s->p;
+	struct imap_select_state *q = &s->u.select;
+	if (!imap_p_char(p, '('))
+		goto bad;
+	do {
+		if (imap_p_keyword(p, "CONDSTORE")) {
+			imap_condstore_enable(s);
+			continue;
+		}
+		if (!imap_p_keyword(p, "QRESYNC"))
+			goto bad;
+		if (!s->qresync) {
+			imap_tagged(s, "BAD", "QRESYNC needs ENABLE QRESYNC first");
+			return false;
+		}
+		/* "(" uidvalidity SP mod-sequence-value [SP known-uids] [SP seq-match-data] ")" */
+		struct imap_seqset known_seqs, known_uids;
+		if (!imap_p_sp(p) || !imap_p_char(p, '(') || !imap_p_number(p, &q->qr_uidvalidity) ||
+		    q->qr_uidvalidity == 0 || !imap_p_sp(p) || !imap_p_number64(p, &q->qr_modseq) ||
+		    q->qr_modseq == 0 || q->qr_modseq > INT64_MAX)
+			goto bad;
+		if (imap_p_char(p, ' ') && !imap_p_peek(p, '(')) {
+			if (!imap_p_seqset(p, &q->qr_uids) || q->qr_uids.dollar)
+				goto bad;
+			q->qr_known = true;
+			(void)imap_p_char(p, ' ');
+		}
+		if (imap_p_char(p, '(')) {
+			/* seq-match-data: only a hint for servers that keep no expunge
+			 * history to narrow; the complement already needs none */
+			if (!imap_p_seqset(p, &known_seqs) || !imap_p_sp(p) ||
+			    !imap_p_seqset(p, &known_uids) || known_seqs.dollar || known_uids.dollar ||
+			    !imap_p_char(p, ')'))
+				goto bad;
+		}
+		if (!imap_p_char(p, ')'))
+			goto bad;
+		q->qr = true;
+	} while (imap_p_char(p, ' '));
+	if (imap_p_char(p, ')'))
+		return true;
+bad:
+	imap_tagged(s, "BAD", "Invalid SELECT parameters");
+	return false;
+}
+
 static int select_common(struct imap_session *s, bool readonly)
 {
 	char name[NAME_CAP];
 	store_mbox_t mb;
 	if (!arg_mailbox(s, name))
 		return IMAP_DONE;
-	if (imap_p_char(&s->p, ' ')) {
-		/* select-params (RFC 4466): only CONDSTORE (RFC 7162 3.1.8) */
-		if (!imap_p_char(&s->p, '(') || !imap_p_keyword(&s->p, "CONDSTORE") ||
-		    !imap_p_char(&s->p, ')')) {
-			imap_tagged(s, "BAD", "Unknown SELECT parameter");
-			return IMAP_DONE;
-		}
-		imap_condstore_enable(s);
-	}
+	memset(&s->u.select, 0, sizeof(s->u.select));
+	if (imap_p_char(&s->p, ' ') && !select_params(s))
+		return IMAP_DONE;
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
 	/* Any SELECT, even a failing one, leaves the selected state first (6.3.1),

@@ -11,6 +11,7 @@
 #include "imap_msgset.h"
 #include "imap_search.h"
 #include "imap_searchres.h"
+#include "imap_vanished.h"
 #include "mime_decode.h"
 #include "mime_hdr_filter.h"
 #include "store.h"
@@ -54,6 +55,13 @@ struct imap_sasl_state {
 
 struct imap_select_state {
 	bool examine;             /* the command's name, for the completion text */
+	/* SELECT (QRESYNC (uidvalidity modseq [known-uids] ...)), RFC 7162 3.2.5 */
+	bool qr, qr_known;
+	uint32_t qr_uidvalidity;
+	uint64_t qr_modseq;
+	struct imap_seqset qr_uids;   /* known-uids (text in the command) */
+	struct imap_vanished van;
+	uint32_t qr_seq;          /* FETCH of changed messages: last sequence number done */
 };
 
 struct imap_expunge_state {
@@ -61,6 +69,7 @@ struct imap_expunge_state {
 	const char *set;          /* UID set text in the command buffer, or NULL */
 	uint32_t set_len;
 	bool dollar;              /* the set is '$': the saved search result */
+	bool report_hms;          /* EXPUNGE, not CLOSE: OK [HIGHESTMODSEQ] for CONDSTORE */
 	bool require_deleted;
 	const char *done;
 	int err;
@@ -102,6 +111,8 @@ struct imap_fetch_state {
 	uint32_t flags;
 	uint64_t modseq;          /* the message's, after any \Seen this FETCH set */
 	uint64_t changedsince;    /* CHANGEDSINCE (RFC 7162 3.1.4.1); 0: none */
+	bool vanished;            /* UID FETCH (... VANISHED): VANISHED (EARLIER) first */
+	struct imap_vanished van;
 	struct store_msg_stat stat;
 	/* the item being streamed */
 	uint8_t xform;

@@ -62,8 +62,13 @@ int imap_expunge_step(struct imap_session *s)
 			e->err = r;
 		writes++;
 	}
+	struct store_mbox_info info;
 	if (e->err)
 		imap_tagged_store_err(s, e->err, "EXPUNGE");
+	else if (e->report_hms && s->condstore && store_mbox_info(st, s->v.mb, &info) == STORE_OK)
+		/* the client's cache learns the modseq its expunges reached (RFC 7162) */
+		imap_tagged(s, "OK", "[HIGHESTMODSEQ %llu] %s", (unsigned long long)info.highestmodseq,
+			    e->done);
 	else
 		imap_tagged(s, "OK", "%s", e->done);
 	return IMAP_DONE;

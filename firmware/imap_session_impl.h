@@ -81,6 +81,7 @@ struct imap_session {
 	bool utf8;                /* ENABLE UTF8=ACCEPT */
 	bool rev2;                /* ENABLE IMAP4rev2 */
 	bool condstore;           /* ENABLE CONDSTORE / implicit */
+	bool qresync;             /* ENABLE QRESYNC: VANISHED, never EXPUNGE (RFC 7162 3.2) */
 	bool idling;
 	bool have_cmd;            /* a command is executing */
 

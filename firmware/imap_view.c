@@ -292,8 +292,11 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 				continue;
 			v->sync_seq++;
 			if (m.expunged && m.modseq <= v->sync_modseq) {
-				imap_printf(s, "* %lu EXPUNGE\r\n",
-					    (unsigned long)(v->sync_seq - v->sync_removed));
+				if (s->qresync)   /* RFC 7162 3.2.10: UIDs, never EXPUNGE */
+					imap_printf(s, "* VANISHED %lu\r\n", (unsigned long)m.uid);
+				else
+					imap_printf(s, "* %lu EXPUNGE\r\n",
+						    (unsigned long)(v->sync_seq - v->sync_removed));
 				v->sync_removed++;
 			}
 		}

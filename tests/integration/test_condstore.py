@@ -1,7 +1,12 @@
-"""CONDSTORE (RFC 7162 section 3.1): HIGHESTMODSEQ on SELECT and in STATUS,
-the MODSEQ FETCH item, FETCH (CHANGEDSINCE), STORE (UNCHANGEDSINCE) with
-[MODIFIED], MODSEQ in the FETCH responses a CONDSTORE-aware client gets for
-its own and other sessions' changes, and mod-sequences across a restart."""
+"""CONDSTORE and QRESYNC (RFC 7162).
+
+CONDSTORE: HIGHESTMODSEQ on SELECT and in STATUS, the MODSEQ FETCH item,
+FETCH (CHANGEDSINCE), STORE (UNCHANGEDSINCE) with [MODIFIED], MODSEQ in the
+FETCH responses a CONDSTORE-aware client gets for its own and other sessions'
+changes, and mod-sequences across a restart.
+
+QRESYNC: VANISHED instead of EXPUNGE, SELECT (QRESYNC ...) with VANISHED
+(EARLIER) and the changed flags, UID FETCH (CHANGEDSINCE n VANISHED)."""
 import re
 import unittest
 
@@ -155,6 +160,122 @@ class CondStore(unittest.TestCase):
         self.assertEqual(modseqs(c.ok("FETCH 1:* (MODSEQ)")[0]), before)
         u, _ = c.ok("STORE 3 +FLAGS (\\Seen)")
         self.assertGreater(modseqs(u)[3], h)   # never reused after a restart
+        c.close()
+
+
+def vanished(lines, earlier):
+    """The UIDs of VANISHED [(EARLIER)] lines, expanded."""
+    out = []
+    for ln in lines:
+        m = re.match(r"\* VANISHED (\(EARLIER\) )?(\S+)$", ln)
+        if not m or bool(m.group(1)) != earlier:
+            continue
+        for part in m.group(2).split(","):
+            a, _, b = part.partition(":")
+            out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
+class QResync(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def qr(self, mailbox=None):
+        c = connect(self.srv)
+        u, _ = c.ok("ENABLE QRESYNC")
+        self.assertEqual(u, ["* ENABLED QRESYNC"])
+        if mailbox:
+            c.ok("SELECT %s" % mailbox)
+        return c
+
+    def test_vanished_instead_of_expunge(self):
+        uids = fill(self.srv, "qr1", [msg(i) for i in range(1, 7)])
+        c = self.qr("qr1")
+        other = connect(self.srv, "qr1")
+        other.ok("STORE 2,3,5 +FLAGS.SILENT (\\Deleted)")
+        u, t = c.ok("EXPUNGE")
+        self.assertEqual(sorted(vanished(u, False)), [uids[1], uids[2], uids[4]])
+        self.assertFalse([ln for ln in u if ln.endswith(" EXPUNGE")], u)
+        self.assertRegex(t, r"OK \[HIGHESTMODSEQ \d+\]")
+        u, _ = c.ok("FETCH 1:* (UID)")
+        self.assertEqual(sorted(v[0] for v in fetch_flags(u).values()), [uids[0], uids[3], uids[5]])
+        u, _ = other.ok("NOOP")   # the plain session still counts EXPUNGEs
+        self.assertEqual(len([ln for ln in u if ln.endswith(" EXPUNGE")]), 3, u)
+        other.close()
+        c.close()
+
+    def test_select_qresync(self):
+        uids = fill(self.srv, "qr2", [msg(i) for i in range(1, 9)])
+        c = connect(self.srv)
+        u, _ = c.ok("SELECT qr2")
+        uidv = int(re.search(r"UIDVALIDITY (\d+)", " ".join(u)).group(1))
+        h = hms(u)
+        c.ok("STORE 3 +FLAGS (\\Flagged)")
+        c.ok("STORE 2,7 +FLAGS.SILENT (\\Deleted)")
+        c.ok("EXPUNGE")
+        c.close()
+        # a client whose cache is as of h
+        c = self.qr()
+        u, t = c.ok("SELECT qr2 (QRESYNC (%d %d))" % (uidv, h))
+        self.assertIn("[READ-WRITE]", t)
+        gone = vanished(u, True)
+        self.assertIn(uids[1], gone)
+        self.assertIn(uids[6], gone)
+        self.assertFalse(set(gone) & (set(uids) - {uids[1], uids[6]}), gone)   # never a live UID
+        changed = [ln for ln in u if " FETCH " in ln]
+        self.assertEqual(len(changed), 1, u)
+        self.assertRegex(changed[0], r"^\* 2 FETCH \(UID %d FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$" % uids[2])
+        # with known UIDs: only those are reported
+        u, _ = c.ok("EXAMINE qr2 (QRESYNC (%d %d %d:%d))" % (uidv, h, uids[0], uids[2]))
+        self.assertTrue(u[0].startswith("* OK [CLOSED]"), u)
+        self.assertEqual(vanished(u, True), [uids[1]])
+        self.assertEqual(len([ln for ln in u if " FETCH " in ln]), 1)
+        # with seq-match data too (a hint the server may ignore)
+        c.ok("EXAMINE qr2 (QRESYNC (%d %d 1:* (1:3 %d:%d)))" % (uidv, h, uids[0], uids[2]))
+        # an up-to-date client, or another UIDVALIDITY: nothing extra
+        u, _ = c.ok("SELECT qr2")
+        h2 = hms(u)
+        u, _ = c.ok("SELECT qr2 (QRESYNC (%d %d))" % (uidv, h2))
+        self.assertFalse([ln for ln in u if "VANISHED" in ln or " FETCH " in ln], u)
+        u, _ = c.ok("SELECT qr2 (QRESYNC (%d %d))" % (uidv + 1, 1))
+        self.assertFalse([ln for ln in u if "VANISHED" in ln or " FETCH " in ln], u)
+        for bad in ("SELECT qr2 (QRESYNC (%d))" % uidv, "SELECT qr2 (QRESYNC (0 5))",
+                    "SELECT qr2 (QRESYNC (%d 0))" % uidv, "SELECT qr2 (QRESYNC)"):
+            _, t = c.cmd(bad)
+            self.assertEqual(t.split()[1], "BAD", (bad, t))
+        c.close()
+        # QRESYNC in SELECT needs ENABLE QRESYNC first
+        c = connect(self.srv)
+        _, t = c.cmd("SELECT qr2 (QRESYNC (%d %d))" % (uidv, h))
+        self.assertEqual(t.split()[1], "BAD", t)
+        c.close()
+
+    def test_uid_fetch_vanished(self):
+        uids = fill(self.srv, "qr3", [msg(i) for i in range(1, 6)])
+        c = self.qr("qr3")
+        h = hms(c.ok("SELECT qr3")[0])
+        c.ok("UID STORE %d +FLAGS.SILENT (\\Deleted)" % uids[1])
+        c.ok("UID EXPUNGE %d" % uids[1])
+        c.ok("UID STORE %d +FLAGS (\\Seen)" % uids[3])
+        u, _ = c.ok("UID FETCH %d:%d (FLAGS) (CHANGEDSINCE %d VANISHED)" % (uids[0], uids[4], h))
+        self.assertEqual(vanished(u, True), [uids[1]])
+        self.assertTrue(u[0].startswith("* VANISHED (EARLIER)"), u)   # before the FETCHes
+        fetched = fetch_flags(u)
+        self.assertEqual([v[0] for v in fetched.values()], [uids[3]])
+        _, t = c.cmd("UID FETCH 1:* (FLAGS) (VANISHED)")   # VANISHED needs CHANGEDSINCE
+        self.assertEqual(t.split()[1], "BAD", t)
+        _, t = c.cmd("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")   # and UID FETCH
+        self.assertEqual(t.split()[1], "BAD", t)
+        c.close()
+        c = connect(self.srv, "qr3")   # and ENABLE QRESYNC
+        _, t = c.cmd("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+        self.assertEqual(t.split()[1], "BAD", t)
         c.close()
 
 
