@@ -1,0 +1,118 @@
+"""End to end with a real QRESYNC client: interimap (Debian package), which
+refuses servers without QRESYNC and keeps two IMAP servers in step with
+ENABLE QRESYNC, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED),
+STORE (UNCHANGEDSINCE) and APPEND. Both of its servers are ours: changes on
+either side (new mail, flags, expunges, a new mailbox) must reach the other,
+and a sync with nothing to do must change nothing. Installed with apt-get
+when missing (as root); skipped only when it cannot be installed."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from common_core2 import connect, fill, msg
+from harness import Server
+from test_clients2 import ensure
+
+
+def view(srv, box):
+    """{Subject: set of flags} of a mailbox (empty if it does not exist)."""
+    c = connect(srv)
+    try:
+        _, t = c.cmd("SELECT %s" % box)
+        if " OK " not in t:
+            return {}
+        u, _ = c.ok("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    finally:
+        c.close()
+    out = {}
+    for ln in u:
+        m = re.search(r"Subject: (.*)", ln)
+        if m:
+            fl = re.search(r"FLAGS \(([^)]*)\)", ln).group(1).split()
+            out[m.group(1).strip()] = set(fl) - {"\\Recent"}
+    return out
+
+
+class InterImap(unittest.TestCase):
+    def setUp(self):
+        if not ensure("interimap", "interimap"):
+            self.skipTest("interimap cannot be installed here")
+        self.remote, self.local = Server(), Server()
+        for s in (self.remote, self.local):
+            s.start()
+            self.addCleanup(s.stop)
+        self.tmp = tempfile.mkdtemp(prefix="interimap-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        conf = os.path.join(self.tmp, "config", "interimap")
+        os.makedirs(conf)
+        os.makedirs(os.path.join(self.tmp, "data", "interimap"))
+        with open(os.path.join(conf, "config"), "w") as f:
+            f.write("list-mailbox = \"*\"\n")
+            for name, srv in (("local", self.local), ("remote", self.remote)):
+                f.write("[%s]\ntype = imap\nhost = 127.0.0.1\nport = %d\nSTARTTLS = NO\n"
+                        "username = alice\npassword = pw\n" % (name, srv.port))
+
+    def sync(self):
+        env = dict(os.environ, HOME=self.tmp, XDG_CONFIG_HOME=os.path.join(self.tmp, "config"),
+                   XDG_DATA_HOME=os.path.join(self.tmp, "data"))
+        r = subprocess.run(["interimap"], capture_output=True, text=True, timeout=300,
+                           env=env, cwd=self.tmp)
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 0, out + "\n" + self.remote.log + self.local.log)
+        self.assertNotIn("PANIC", out, out)
+        return out
+
+    def same(self, box):
+        a, b = view(self.remote, box), view(self.local, box)
+        self.assertEqual(a, b)
+        return a
+
+    def test_two_way_sync(self):
+        fill(self.remote, "work", [msg(i) for i in range(1, 7)])
+        c = connect(self.remote, "work")
+        c.ok("STORE 2 +FLAGS (\\Seen $Label1)")
+        c.ok("STORE 4 +FLAGS (\\Flagged)")
+        c.close()
+        self.sync()
+        self.assertEqual(len(self.same("work")), 6)
+        self.assertEqual(self.same("work")["message 2"], {"\\Seen", "$Label1"})
+
+        # changes on both sides, then one sync
+        c = connect(self.remote, "work")
+        c.ok("STORE 1 +FLAGS (\\Answered)")
+        c.ok("STORE 3 +FLAGS.SILENT (\\Deleted)")
+        c.ok("EXPUNGE")
+        c.close()
+        c = connect(self.remote)
+        c.append("work", msg(20, subject=b"from remote"))
+        c.close()
+        c = connect(self.local, "work")
+        c.ok("STORE 5 +FLAGS (\\Seen)")
+        c.ok("STORE 6 +FLAGS.SILENT (\\Deleted)")
+        c.ok("EXPUNGE")
+        c.close()
+        c = connect(self.local)
+        c.append("work", msg(21, subject=b"from local"))
+        c.ok("CREATE fresh")
+        c.append("fresh", msg(22, subject=b"in a new mailbox"))
+        c.close()
+        self.sync()
+        got = self.same("work")
+        self.assertEqual(sorted(got), ["from local", "from remote", "message 1", "message 2",
+                                       "message 4", "message 5"])
+        self.assertEqual(got["message 1"], {"\\Answered"})
+        self.assertEqual(got["message 5"], {"\\Seen"})
+        self.assertEqual(got["message 4"], {"\\Flagged"})
+        self.assertEqual(list(self.same("fresh")), ["in a new mailbox"])
+
+        # nothing to do: nothing changes on either side
+        before = (view(self.remote, "work"), view(self.local, "work"))
+        self.sync()
+        self.assertEqual((view(self.remote, "work"), view(self.local, "work")), before)
+
+
+if __name__ == "__main__":
+    unittest.main()
