@@ -408,12 +408,12 @@ int imap_cmd_fetch(struct imap_session *s)
 		imap_tagged(s, "BAD", "Unexpected characters after FETCH items");
 		return IMAP_DONE;
 	}
-	if (has_item(e, FI_MODSEQ))
-		imap_condstore_enable(s);
 	if (!s->uid_cmd && !imap_msgset_check(s, &set)) {
 		imap_tagged(s, "BAD", "Invalid message sequence number");
 		return IMAP_DONE;
 	}
+	if (has_item(e, FI_MODSEQ))
+		imap_condstore_enable(s);   /* a CONDSTORE enabling command (RFC 7162 3.1) */
 	for (unsigned i = 0; i < e->nitems; i++) {
 		const struct imap_fetch_item *it = &e->item[i];
 		if ((it->kind == FI_SECTION && !(it->opts & FO_PEEK)) || it->kind == FI_RFC822 ||

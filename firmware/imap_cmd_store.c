@@ -253,7 +253,7 @@ static int store_step(struct imap_session *s)
 		if (c->silent && !quiet_modseq)
 			continue;
 		imap_printf(s, "* %lu FETCH (", (unsigned long)m.seq);
-		if (s->uid_cmd)
+		if (s->uid_cmd || s->condstore)   /* a MODSEQ is cached by UID */
 			imap_printf(s, "UID %lu ", (unsigned long)e.uid);
 		if (s->condstore)
 			imap_printf(s, "MODSEQ (%llu)%s", (unsigned long long)modseq,

@@ -80,7 +80,7 @@ class CondStore(unittest.TestCase):
         self.assertEqual(sorted(ms.values()), [ms[i] for i in range(1, 6)])   # appended in order
         # a change raises the message's modseq above the old HIGHESTMODSEQ
         u, _ = c.ok("STORE 2 +FLAGS (\\Seen)")
-        self.assertRegex(u[0], r"^\* 2 FETCH \(MODSEQ \(\d+\) FLAGS \(\\Seen( \\Recent)?\)\)$")
+        self.assertRegex(u[0], r"^\* 2 FETCH \(UID \d+ MODSEQ \(\d+\) FLAGS \(\\Seen( \\Recent)?\)\)$")
         m2 = modseqs(u)[2]
         self.assertGreater(m2, h0)
         u, _ = c.ok("STATUS cs2 (HIGHESTMODSEQ)")
