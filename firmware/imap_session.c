@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "imap_cmds.h"
+#include "imap_caps.h"
 #include "imap_internal.h"
 #include "mutf7.h"
 #include "port.h"
@@ -256,6 +257,9 @@ void imap_out_flag_names(struct imap_session *s, bool wildcard)
 /* The tagged line is held back until the selected mailbox's updates have been
  * sent (RFC 3501 7: untagged data precedes the completion result). */
 #define DONE_LINE_MAX (IMAPD_TAG_MAX + 320)   /* tag, OK [CAPABILITY ...] Logged in */
+_Static_assert(DONE_LINE_MAX >= IMAPD_TAG_MAX + sizeof(" OK [CAPABILITY " IMAP_CAPS_BASE " " IMAP_CAPS_AUTHED
+						   " STARTTLS APPENDLIMIT=4294967295] Logged in\r\n"),
+	       "the login completion with every capability must fit a completion line");
 static char done_line[IMAPD_MAX_SESSIONS][DONE_LINE_MAX];
 
 static char *session_done_line(struct imap_session *s)
