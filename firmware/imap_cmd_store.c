@@ -152,6 +152,9 @@ int imap_cmd_store(struct imap_session *s)
 	}
 	bool list = imap_p_char(p, '(');
 	bool created = false;
+	struct store_mbox_info info;
+	uint32_t changes_before =
+		store_mbox_info(imap_store(s), s->v.mb, &info) == STORE_OK ? info.changes : 0;
 	if (!list || !imap_p_peek(p, ')')) {
 		do {
 			if (!imap_p_flag(p, &f))
@@ -194,6 +197,8 @@ int imap_cmd_store(struct imap_session *s)
 	imap_msgset_init(&c->walk, &set, s->uid_cmd);
 	/* a new keyword changes FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6) */
 	c->phase = created ? PH_FLAGS : PH_MESSAGES;
+	if (created)   /* ours, and announced by the FLAGS below: not news to the view */
+		imap_view_own_change(s, changes_before, 0);
 	s->step = store_step;
 	return IMAP_MORE;
 }

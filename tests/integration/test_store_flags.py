@@ -64,6 +64,8 @@ class StoreFlags(unittest.TestCase):
         u, _ = c.ok("STORE 4 +FLAGS (NewKeyword)")
         self.assertTrue(any(x.startswith("* FLAGS (") and "NewKeyword" in x for x in u), u)
         self.assertTrue(any("PERMANENTFLAGS" in x and "NewKeyword" in x for x in u), u)
+        # the change is reported once: the keyword's creation is not news to the view
+        self.assertEqual(len([x for x in u if x.startswith("* 4 FETCH")]), 1, u)
         self.assertIn("NewKeyword", self.flags_of(c, 4))
         u, _ = c.ok("STORE 4 -FLAGS (NewKeyword UnknownKw)")
         self.assertEqual(fetch_flags(u)[4][1], set())
