@@ -251,6 +251,14 @@ void imap_sessions_purge_tombstones(struct store *st, store_mbox_t mb)
 	}
 }
 
+static void vanished_flush(struct imap_session *s, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi && lo)
+		imap_printf(s, "* VANISHED %lu\r\n", (unsigned long)lo);
+	else if (lo)
+		imap_printf(s, "* VANISHED %lu:%lu\r\n", (unsigned long)lo, (unsigned long)hi);
+}
+
 int imap_view_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct store *st = imap_store(s);
@@ -283,23 +291,40 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 	uint32_t budget = IMAPD_SYNC_SCAN;
 
 	if (v->sync_phase == SY_EXPUNGE) {
-		/* ascending; each EXPUNGE renumbers the later messages */
+		/* ascending; each EXPUNGE renumbers the later messages. With QRESYNC
+		 * (RFC 7162 3.2.10) UIDs instead, never EXPUNGE: consecutive UIDs
+		 * go out as one range, within a slice. */
+		uint32_t van_lo = 0, van_hi = 0;
 		for (; v->sync_idx < entries; v->sync_idx++) {
 			struct store_msg m;
-			if (imap_out_room(s) < 32 || budget-- == 0)
+			if (imap_out_room(s) < 80 || budget-- == 0) {
+				vanished_flush(s, van_lo, van_hi);
 				return IMAP_MORE;
+			}
 			if (store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
 				continue;
 			v->sync_seq++;
-			if (m.expunged && m.modseq <= v->sync_modseq) {
-				if (s->qresync)   /* RFC 7162 3.2.10: UIDs, never EXPUNGE */
-					imap_printf(s, "* VANISHED %lu\r\n", (unsigned long)m.uid);
-				else
-					imap_printf(s, "* %lu EXPUNGE\r\n",
-						    (unsigned long)(v->sync_seq - v->sync_removed));
-				v->sync_removed++;
+			if (!(m.expunged && m.modseq <= v->sync_modseq)) {
+				vanished_flush(s, van_lo, van_hi);
+				van_lo = 0;
+				continue;
 			}
+			if (s->qresync) {
+				/* a range names exactly the UIDs expunged: each counts */
+				if (van_lo && m.uid != van_hi + 1u) {
+					vanished_flush(s, van_lo, van_hi);
+					van_lo = 0;
+				}
+				if (!van_lo)
+					van_lo = m.uid;
+				van_hi = m.uid;
+			} else {
+				imap_printf(s, "* %lu EXPUNGE\r\n",
+					    (unsigned long)(v->sync_seq - v->sync_removed));
+			}
+			v->sync_removed++;
 		}
+		vanished_flush(s, van_lo, van_hi);
 		v->exists -= v->sync_removed;
 		v->exp_modseq = v->sync_modseq;
 		v->cur_seq = 0;

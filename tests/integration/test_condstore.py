@@ -201,6 +201,7 @@ class QResync(unittest.TestCase):
         other.ok("STORE 2,3,5 +FLAGS.SILENT (\\Deleted)")
         u, t = c.ok("EXPUNGE")
         self.assertEqual(sorted(vanished(u, False)), [uids[1], uids[2], uids[4]])
+        self.assertIn("* VANISHED %d:%d" % (uids[1], uids[2]), u)   # consecutive UIDs: a range
         self.assertFalse([ln for ln in u if ln.endswith(" EXPUNGE")], u)
         self.assertRegex(t, r"OK \[HIGHESTMODSEQ \d+\]")
         u, _ = c.ok("FETCH 1:* (UID)")
