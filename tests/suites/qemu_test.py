@@ -136,6 +136,37 @@ def fetch_all(c):
     return out
 
 
+def raw(c, text):
+    """One command on an imaplib connection, bypassing imaplib's parser:
+    (untagged lines, tagged line) as str."""
+    tag = c._new_tag()
+    c.send(tag + b" " + text.encode() + b"\r\n")
+    lines = []
+    while True:
+        line = c.readline()
+        assert line, "connection closed"
+        s = line.decode(errors="replace").rstrip("\r\n")
+        if line.startswith(tag + b" "):
+            assert " OK " in s, (text, s, lines)
+            return lines, s
+        lines.append(s)
+
+
+def qresync_select(c, uidv, modseq):
+    """(VANISHED (EARLIER) text, FETCH lines) of SELECT INBOX (QRESYNC ...)."""
+    u, _ = raw(c, "SELECT INBOX (QRESYNC (%d %d))" % (uidv, modseq))
+    van = " ".join(ln for ln in u if ln.startswith("* VANISHED (EARLIER) "))
+    return van, [ln for ln in u if " FETCH (" in ln]
+
+
+def uid_in(text, uid):
+    for part in re.findall(r"[\d:]+", text.replace("* VANISHED (EARLIER) ", "")):
+        a, _, b = part.partition(":")
+        if int(a) <= uid <= int(b or a):
+            return True
+    return False
+
+
 class Suite:
     def __init__(self, fw):
         self.fw = fw
@@ -258,6 +289,39 @@ class Suite:
         a.logout()
         b.logout()
 
+    def t_qresync(self):
+        """CONDSTORE/QRESYNC on the board: a flag change and an expunge,
+        then a resync from the old HIGHESTMODSEQ (again after reboots)."""
+        c = self.board.login(self.password)
+        ok(*c.append("INBOX", None, None, message("qresync victim", "x\r\n")), "APPEND")
+        u, _ = raw(c, "ENABLE QRESYNC")
+        assert "* ENABLED QRESYNC" in u, u
+        u, _ = raw(c, "SELECT INBOX")
+        text = " ".join(u)
+        uidv = int(re.search(r"UIDVALIDITY (\d+)", text).group(1))
+        h0 = int(re.search(r"HIGHESTMODSEQ (\d+)", text).group(1))
+        u, _ = raw(c, 'UID SEARCH SUBJECT "qresync victim"')
+        victim = int(u[0].split()[-1])
+        raw(c, "STORE 1 +FLAGS (\\Flagged)")
+        raw(c, "UID STORE %d +FLAGS.SILENT (\\Deleted)" % victim)
+        u, _ = raw(c, "UID EXPUNGE %d" % victim)
+        assert "* VANISHED %d" % victim in u, u
+        van, fetches = qresync_select(c, uidv, h0)
+        assert uid_in(van, victim), van
+        assert len(fetches) == 1 and fetches[0].startswith("* 1 FETCH (UID ") and \
+            "\\Flagged" in fetches[0] and "MODSEQ (" in fetches[0], fetches
+        self.qr = (uidv, h0, victim, fetches[0])
+        c.logout()
+
+    def t_qresync_after_reboot(self):
+        uidv, h0, victim, fetch = self.qr
+        c = self.board.login(self.password)
+        raw(c, "ENABLE QRESYNC")
+        van, fetches = qresync_select(c, uidv, h0)
+        assert uid_in(van, victim), van
+        assert fetch in fetches, (fetch, fetches)   # same modseq: persisted
+        c.logout()
+
     def t_one_mebibyte(self):
         c = self.board.login(self.password)
         m = big_message(1024 * 1024)
@@ -352,8 +416,10 @@ class Suite:
             ("APPEND, SELECT, FETCH, SEARCH", self.t_append_fetch_search),
             ("IDLE sees another session's APPEND", self.t_idle_two_sessions),
             ("1 MiB message round trip", self.t_one_mebibyte),
+            ("CONDSTORE/QRESYNC: flag change and expunge resynced", self.t_qresync),
             ("QEMU killed in the middle of an APPEND", self.t_power_cut_mid_append),
             ("reboot: acknowledged mail intact", self.t_reboot_intact),
+            ("QRESYNC resync after the reboot, same modseqs", self.t_qresync_after_reboot),
             ("three more cuts at random points, reboots", self.t_more_cuts),
             ("static address instead of DHCP", self.t_static_address),
         ]
