@@ -1,4 +1,9 @@
-"""End to end with a real QRESYNC client: interimap (Debian package), which
+"""End to end with more real clients from Debian packages.
+
+imapfilter: a Lua-scripted filter (UID SEARCH with several criteria, STORE,
+MOVE or COPY+EXPUNGE, CREATE, SUBSCRIBE, STATUS), run against the server.
+
+interimap: a QRESYNC client, which
 refuses servers without QRESYNC and keeps two IMAP servers in step with
 ENABLE QRESYNC, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED),
 STORE (UNCHANGEDSINCE) and APPEND. Both of its servers are ours: changes on
@@ -112,6 +117,65 @@ class InterImap(unittest.TestCase):
         before = (view(self.remote, "work"), view(self.local, "work"))
         self.sync()
         self.assertEqual((view(self.remote, "work"), view(self.local, "work")), before)
+
+
+class ImapFilter(unittest.TestCase):
+    def setUp(self):
+        if not ensure("imapfilter", "imapfilter"):
+            self.skipTest("imapfilter cannot be installed here")
+        self.srv = Server()
+        self.srv.start()
+        self.addCleanup(self.srv.stop)
+        self.tmp = tempfile.mkdtemp(prefix="imapfilter-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def run_lua(self, body):
+        conf = os.path.join(self.tmp, "config.lua")
+        with open(conf, "w") as f:
+            f.write("options.timeout = 30\noptions.starttls = false\noptions.certificates = false\n"
+                    "options.info = false\n"
+                    "acct = IMAP { server = '127.0.0.1', port = %d, username = 'alice', "
+                    "password = 'pw' }\n" % self.srv.port + body)
+        r = subprocess.run(["imapfilter", "-c", conf], capture_output=True, text=True,
+                           timeout=120, env=dict(os.environ, HOME=self.tmp))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.log)
+        return r.stdout
+
+    def test_filter_rules(self):
+        msgs = [msg(i, subject=b"report %d" % i) for i in range(1, 5)] + \
+               [msg(5, subject=b"newsletter", body=b"x" * 4000 + b"\r\n"), msg(6, subject=b"alert")]
+        fill(self.srv, "INBOX", msgs)
+        c = connect(self.srv, "INBOX")
+        c.ok("STORE 2 +FLAGS (\\Seen)")
+        c.close()
+        out = self.run_lua("""
+acct:create_mailbox('Reports')
+acct:subscribe_mailbox('Reports')
+r = acct.INBOX:contain_subject('report') * acct.INBOX:is_unseen()
+print('unseen reports ' .. #r)
+r:mark_flagged()
+r:move_messages(acct['Reports'])
+big = acct.INBOX:is_larger(2000)
+print('big ' .. #big)
+big:add_flags({'$Bulk'})
+big:delete_messages()
+alerts = acct.INBOX:contain_subject('alert') + acct.INBOX:is_seen()
+print('alert or seen ' .. #alerts)
+print('reports flagged ' .. #acct.Reports:is_flagged())
+exist, recent, unseen = acct.Reports:check_status()
+print('reports status ' .. exist .. ' ' .. unseen)
+""")
+        self.assertIn("unseen reports 3", out)
+        self.assertIn("big 1", out)
+        self.assertIn("alert or seen 2", out)   # "report 2" (seen) stayed, and the alert
+        self.assertIn("reports flagged 3", out)
+        self.assertIn("reports status 3 3", out)
+        self.assertEqual(sorted(view(self.srv, "Reports")), ["report 1", "report 3", "report 4"])
+        self.assertEqual(sorted(view(self.srv, "INBOX")), ["alert", "report 2"])
+        c = connect(self.srv)
+        u, _ = c.ok('LSUB "" Reports')
+        self.assertEqual(len(u), 1, u)
+        c.close()
 
 
 if __name__ == "__main__":
