@@ -3,6 +3,10 @@
 imapfilter: a Lua-scripted filter (UID SEARCH with several criteria, STORE,
 MOVE or COPY+EXPUNGE, CREATE, SUBSCRIBE, STATUS), run against the server.
 
+mutt: the terminal client, on a pseudo-terminal (Python's pty), driven by
+keys pushed from its command line: tag by pattern, save to another folder,
+flag, sync, quit; then the server's state is checked.
+
 interimap: a QRESYNC client, which
 refuses servers without QRESYNC and keeps two IMAP servers in step with
 ENABLE QRESYNC, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED),
@@ -11,7 +15,10 @@ either side (new mail, flags, expunges, a new mailbox) must reach the other,
 and a sync with nothing to do must change nothing. Installed with apt-get
 when missing (as root); skipped only when it cannot be installed."""
 import os
+import pty
 import re
+import select
+import time
 import shutil
 import subprocess
 import tempfile
@@ -176,6 +183,58 @@ print('reports status ' .. exist .. ' ' .. unseen)
         u, _ = c.ok('LSUB "" Reports')
         self.assertEqual(len(u), 1, u)
         c.close()
+
+
+class Mutt(unittest.TestCase):
+    def setUp(self):
+        if not ensure("mutt", "mutt"):
+            self.skipTest("mutt cannot be installed here")
+        self.srv = Server()
+        self.srv.start()
+        self.addCleanup(self.srv.stop)
+        self.tmp = tempfile.mkdtemp(prefix="mutt-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.rc = os.path.join(self.tmp, "muttrc")
+        with open(self.rc, "w") as f:
+            f.write("set imap_user = alice\nset imap_pass = pw\n"
+                    "set folder = imap://127.0.0.1:%d/\nset spoolfile = +INBOX\n"
+                    "set ssl_starttls = no\nset ssl_force_tls = no\n"
+                    "set header_cache = \"\"\nset message_cachedir = \"\"\n"
+                    "set confirmappend = no\nset delete = yes\nset move = no\nset quit = yes\n"
+                    "set imap_idle = no\n" % self.srv.port)
+
+    def mutt(self, keys):
+        """Run mutt on a pseudo-terminal with keys pushed; its exit status."""
+        pid, fd = pty.fork()
+        if pid == 0:   # the child: mutt, nothing else
+            os.environ.update(TERM="vt100", HOME=self.tmp)
+            os.execvp("mutt", ["mutt", "-n", "-F", self.rc, "-e", "push '%s'" % keys])
+        deadline = time.time() + 60
+        status = None
+        while status is None and time.time() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    os.read(fd, 65536)   # the screen: drained, not checked
+                except OSError:
+                    pass
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p:
+                status = st
+        if status is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+        return status
+
+    def test_tag_save_flag_sync(self):
+        fill(self.srv, "INBOX", [msg(i, subject=b"report %d" % i) for i in range(1, 5)])
+        st = self.mutt('<tag-pattern>~s "report [13]"<enter><tag-prefix><save-message>=Archive<enter>'
+                       '<tag-prefix><clear-flag>N<last-entry><flag-message><sync-mailbox><quit>')
+        self.assertEqual(st, 0, self.srv.log)
+        inbox = view(self.srv, "INBOX")
+        self.assertEqual(sorted(inbox), ["report 2", "report 4"])   # saved ones moved out
+        self.assertIn("\\Flagged", inbox["report 4"])
+        self.assertEqual(sorted(view(self.srv, "Archive")), ["report 1", "report 3"])
 
 
 if __name__ == "__main__":
