@@ -93,9 +93,27 @@ static void modified_add(struct imap_store_state *c, uint32_t n)
 	c->nmod++;
 }
 
+/* The MODIFIED set must fit the completion line with any tag: */
+#define MODIFIED_TEXT_MAX 200
+_Static_assert(IMAPD_TAG_MAX + MODIFIED_TEXT_MAX + 48 <= IMAP_DONE_LINE_MAX,
+	       "a [MODIFIED] set must fit the completion line");
+
 static int store_done(struct imap_session *s)
 {
 	struct imap_store_state *c = &s->u.store;
+	char set[MODIFIED_TEXT_MAX];
+	size_t o = 0;
+	for (unsigned i = 0; i < c->nmod && !c->mod_overflow; i++) {
+		int n = c->mod_hi[i] == c->mod_lo[i]
+				? snprintf(set + o, sizeof(set) - o, "%s%lu", i ? "," : "",
+					   (unsigned long)c->mod_lo[i])
+				: snprintf(set + o, sizeof(set) - o, "%s%lu:%lu", i ? "," : "",
+					   (unsigned long)c->mod_lo[i], (unsigned long)c->mod_hi[i]);
+		if (n < 0 || (size_t)n >= sizeof(set) - o)
+			c->mod_overflow = true;
+		else
+			o += (size_t)n;
+	}
 	if (c->mod_overflow) {
 		/* every change made was reported with its MODSEQ: the client knows them */
 		imap_tagged(s, "NO", "[LIMIT] Too many messages failed UNCHANGEDSINCE to list them");
@@ -104,14 +122,6 @@ static int store_done(struct imap_session *s)
 	if (!c->nmod) {
 		imap_tagged(s, "OK", "STORE completed");
 		return IMAP_DONE;
-	}
-	char set[IMAPD_MODIFIED_RUNS * 22 + 1];
-	size_t o = 0;
-	for (unsigned i = 0; i < c->nmod; i++) {
-		o += (size_t)snprintf(set + o, sizeof(set) - o, i ? ",%lu" : "%lu",
-				      (unsigned long)c->mod_lo[i]);
-		if (c->mod_hi[i] != c->mod_lo[i])
-			o += (size_t)snprintf(set + o, sizeof(set) - o, ":%lu", (unsigned long)c->mod_hi[i]);
 	}
 	imap_tagged(s, "OK", "[MODIFIED %s] Conditional STORE failed", set);
 	return IMAP_DONE;

@@ -54,7 +54,9 @@ void imap_condstore_enable(struct imap_session *s);
 /* Every flag the selected mailbox knows, for FLAGS / PERMANENTFLAGS
  * (wildcard adds "\*": new keywords may be created). */
 void imap_out_flag_names(struct imap_session *s, bool wildcard);
-/* Tagged completion: imap_tagged(s, "OK", "[READ-WRITE] SELECT completed"). */
+/* Tagged completion: imap_tagged(s, "OK", "[READ-WRITE] SELECT completed").
+ * The whole line, tag included, is at most IMAP_DONE_LINE_MAX bytes. */
+#define IMAP_DONE_LINE_MAX (IMAPD_TAG_MAX + 320)
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Map a STORE_* error to a NO response with the right code. */

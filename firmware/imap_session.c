@@ -256,7 +256,7 @@ void imap_out_flag_names(struct imap_session *s, bool wildcard)
 
 /* The tagged line is held back until the selected mailbox's updates have been
  * sent (RFC 3501 7: untagged data precedes the completion result). */
-#define DONE_LINE_MAX (IMAPD_TAG_MAX + 320)   /* tag, OK [CAPABILITY ...] Logged in */
+#define DONE_LINE_MAX IMAP_DONE_LINE_MAX   /* tag, OK [CAPABILITY ...] Logged in */
 _Static_assert(DONE_LINE_MAX >= IMAPD_TAG_MAX + sizeof(" OK [CAPABILITY " IMAP_CAPS_BASE " " IMAP_CAPS_AUTHED
 						   " STARTTLS APPENDLIMIT=4294967295] Logged in\r\n"),
 	       "the login completion with every capability must fit a completion line");

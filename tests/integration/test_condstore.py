@@ -124,6 +124,18 @@ class CondStore(unittest.TestCase):
         self.assertEqual(t.split()[1], "BAD", t)
         c.close()
 
+    def test_modified_set_too_big(self):
+        self.mailbox("cs6", 40)
+        c = connect(self.srv, "cs6")
+        odd = ",".join(str(i) for i in range(1, 41, 2))
+        # 20 failures, none adjacent: more than a completion line lists
+        u, t = c.cmd("STORE %s (UNCHANGEDSINCE 0) +FLAGS (\\Seen)" % odd)
+        self.assertTrue(t.split()[1] == "NO" and "[LIMIT]" in t, t)
+        self.assertEqual(u, [])   # and nothing was changed
+        u, t = c.ok("STORE 1:40 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)")   # one run: listed
+        self.assertIn("[MODIFIED 1:40]", t)
+        c.close()
+
     def test_other_sessions_changes(self):
         self.mailbox("cs4")
         aware = connect(self.srv)
