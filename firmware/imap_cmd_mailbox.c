@@ -529,7 +529,8 @@ int imap_cmd_unsubscribe(struct imap_session *s) { return subscribe(s, false); }
 bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 {
 	static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					     "UNSEEN", "SIZE", "DELETED", "HIGHESTMODSEQ" };
+					     "UNSEEN", "SIZE", "DELETED-STORAGE", "DELETED",
+					     "HIGHESTMODSEQ" };
 	*items = 0;
 	if (!imap_p_char(p, '('))
 		return false;
@@ -547,16 +548,21 @@ bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 	return imap_p_char(p, ')');
 }
 
-/* Messages with \Deleted: the store keeps no count, and one pass over the
- * index is cheap next to the flash a real count would cost to keep. */
-static uint32_t count_deleted(struct store *st, store_mbox_t mb)
+/* Messages with \Deleted, and their bytes if asked: the store keeps no
+ * count, and one pass over the index is cheap next to the flash a kept count
+ * would cost (sizes are read from flash, for \Deleted messages only). */
+static uint32_t count_deleted(struct store *st, store_mbox_t mb, uint64_t *bytes)
 {
 	uint32_t n = 0, entries = store_msg_entries(st, mb);
 	for (uint32_t i = 0; i < entries; i++) {
 		struct store_msg m;
-		if (store_msg_get(st, mb, i, &m) == STORE_OK && !m.expunged &&
-		    (m.flags & STORE_F_DELETED))
-			n++;
+		struct store_msg_stat ms;
+		if (store_msg_get(st, mb, i, &m) != STORE_OK || m.expunged ||
+		    !(m.flags & STORE_F_DELETED))
+			continue;
+		n++;
+		if (bytes && store_msg_stat(st, mb, i, &ms) == STORE_OK)
+			*bytes += ms.size;
 	}
 	return n;
 }
@@ -596,7 +602,14 @@ void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name
 		sep = " ";
 	}
 	if (items & IMAP_STATUS_DELETED) {   /* RFC 9051 6.3.11 */
-		imap_printf(s, "%sDELETED %lu", sep, (unsigned long)count_deleted(imap_store(s), mb));
+		imap_printf(s, "%sDELETED %lu", sep,
+			    (unsigned long)count_deleted(imap_store(s), mb, NULL));
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_DELETED_STORAGE) {   /* RFC 9208 4.2.1, in KiB */
+		uint64_t bytes = 0;
+		count_deleted(imap_store(s), mb, &bytes);
+		imap_printf(s, "%sDELETED-STORAGE %llu", sep, (unsigned long long)((bytes + 1023u) / 1024u));
 		sep = " ";
 	}
 	if (items & IMAP_STATUS_HIGHESTMODSEQ)   /* RFC 7162 3.1.6 */

@@ -22,6 +22,9 @@ int imap_cmd_authenticate(struct imap_session *s);
 /* authenticated */
 int imap_cmd_enable(struct imap_session *s);
 int imap_cmd_namespace(struct imap_session *s);
+int imap_cmd_getquota(struct imap_session *s);
+int imap_cmd_getquotaroot(struct imap_session *s);
+int imap_cmd_setquota(struct imap_session *s);
 
 /* imap_cmd_mailbox.c */
 int imap_cmd_select(struct imap_session *s);

@@ -844,6 +844,7 @@ void store_get_stats(const struct store *s, struct store_stats *st)
 		if (budget / 2u > s->max_region)
 			len = budget / 2u;
 		st->free_bytes = len > over ? len - over : 0;
+		st->capacity_bytes = s->live_bytes + budget;
 	}
 	st->live_bytes = s->live_bytes;
 	st->dead_bytes = dead_bytes(s);

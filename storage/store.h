@@ -131,7 +131,8 @@ struct store_msg_stat {
 
 struct store_stats {
 	uint64_t flash_bytes;     /* device size */
-	uint64_t free_bytes;      /* accepted-data capacity left (APPENDLIMIT, quota) */
+	uint64_t free_bytes;      /* largest message an append would accept now (APPENDLIMIT) */
+	uint64_t capacity_bytes;  /* live bytes the log can hold: all but the collector's reserve */
 	uint64_t live_bytes, dead_bytes;
 	uint32_t messages, mailboxes;
 	uint64_t prog_bytes, erase_count;   /* since mount */

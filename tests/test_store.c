@@ -559,12 +559,22 @@ TEST(full_store)
 
 	fresh(1024, 32, 1);
 	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
-	while ((e = append(a, 700, n + 1, 700, 0, &uid)) == STORE_OK)
+	store_get_stats(&st, &ss);
+	uint64_t cap0 = ss.capacity_bytes;
+	CHECK(cap0 > ss.live_bytes && cap0 < ss.flash_bytes);
+	while ((e = append(a, 700, n + 1, 700, 0, &uid)) == STORE_OK) {
 		n++;
+		/* the capacity (the QUOTA limit) does not move as mail comes in */
+		store_get_stats(&st, &ss);
+		CHECK(ss.capacity_bytes == cap0);
+		CHECK(ss.live_bytes <= ss.capacity_bytes);
+	}
 	CHECK_EQ_INT(e, STORE_NOSPACE);
 	CHECK(n > 5);
 	store_get_stats(&st, &ss);
 	CHECK(ss.free_bytes < 700);
+	/* full: what is left of the capacity is less than one more message */
+	CHECK(ss.capacity_bytes - ss.live_bytes < 2 * 700 + 200);
 	for (uint32_t i = 0; i < n; i++)
 		CHECK(same(a, i, 700, i + 1));
 	for (uint32_t i = 1; i <= n; i++) {
