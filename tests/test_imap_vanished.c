@@ -91,10 +91,10 @@ static void setup(const char *name, unsigned seed)
 	fake_take(&ca);
 }
 
-TEST(complement_of_live_uids)
+/* UID FETCH 1:* with VANISHED on ca: the EARLIER UIDs are exactly the
+ * messages that are not live, and nothing else is answered. */
+static void check_complement(void)
 {
-	login(&ca);
-	setup("V1", 11);
 	const char *out = fake_cmd(&ca, "F UID FETCH 1:* (UID) (CHANGEDSINCE 9000000 VANISHED)\r\n");
 	CHECK(strstr(out, "F OK ") != NULL);
 	CHECK(strstr(out, " FETCH (") == NULL);   /* nothing changed since */
@@ -103,6 +103,13 @@ TEST(complement_of_live_uids)
 	for (int u = 1; u <= N; u++)
 		wrong += seen[u] == live[u];
 	CHECK_EQ_INT(wrong, 0);
+}
+
+TEST(complement_of_live_uids)
+{
+	login(&ca);
+	setup("V1", 11);
+	check_complement();
 	fake_close_conn(&ca);
 }
 
@@ -147,14 +154,8 @@ TEST(paced_output_same_answer)
 	login(&ca);
 	setup("V3", 13);
 	ca.room_per_pass = 7;   /* a few bytes a pass: many slices */
-	const char *out = fake_cmd(&ca, "F UID FETCH 1:* (UID) (CHANGEDSINCE 9000000 VANISHED)\r\n");
+	check_complement();
 	ca.room_per_pass = 0;
-	CHECK(strstr(out, "F OK ") != NULL);
-	CHECK(collect(out));
-	int wrong = 0;
-	for (int u = 1; u <= N; u++)
-		wrong += seen[u] == live[u];
-	CHECK_EQ_INT(wrong, 0);
 	fake_close_conn(&ca);
 }
 

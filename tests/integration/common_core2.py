@@ -1,8 +1,32 @@
 """Helpers shared by the IMAP core II integration tests (FETCH, STORE,
 SEARCH, COPY/MOVE, EXPUNGE, updates)."""
 import re
+import unittest
 
+from harness import Server
 from rawimap import Raw
+
+
+class OneServer(unittest.TestCase):
+    """A test class whose tests share one server, started once."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+
+def first_match(lines, pattern, group=1):
+    """int of the group of the first line matching pattern, or None."""
+    for ln in lines:
+        m = re.match(pattern, ln)
+        if m:
+            return int(m.group(group))
+    return None
 
 
 def msg(i, subject=None, body=None, extra=b""):
@@ -49,3 +73,23 @@ def fetch_flags(lines):
 
 def expunges(lines):
     return [int(m.group(1)) for m in (re.match(r"\* (\d+) EXPUNGE$", ln) for ln in lines) if m]
+
+
+def mailbox_view(srv, box):
+    """{Subject: set of flags but \\Recent} of a mailbox (empty if it does
+    not exist)."""
+    c = connect(srv)
+    try:
+        _, t = c.cmd("SELECT %s" % box)
+        if " OK " not in t:
+            return {}
+        u, _ = c.ok("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    finally:
+        c.close()
+    out = {}
+    for ln in u:
+        m = re.search(r"Subject: (.*)", ln)
+        if m:
+            fl = re.search(r"FLAGS \(([^)]*)\)", ln).group(1).split()
+            out[m.group(1).strip()] = set(fl) - {"\\Recent"}
+    return out

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from common_core2 import connect, fetch_flags, fill, msg
+from common_core2 import connect, fill, mailbox_view, msg
 from harness import Server
 
 
@@ -22,6 +22,19 @@ def ensure(tool, package):
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     return shutil.which(tool) is not None
+
+
+def client_setup(test, tool, package):
+    """Skip test unless tool can be had; else a started server (stopped at
+    cleanup) and a scratch folder (removed at cleanup)."""
+    if not ensure(tool, package):
+        test.skipTest("%s cannot be installed here" % package)
+    srv = Server()
+    srv.start()
+    test.addCleanup(srv.stop)
+    tmp = tempfile.mkdtemp(prefix=tool + "-")
+    test.addCleanup(shutil.rmtree, tmp, True)
+    return srv, tmp
 
 
 def maildir(root, folder):
@@ -38,13 +51,7 @@ def maildir(root, folder):
 
 class OfflineImap(unittest.TestCase):
     def setUp(self):
-        if not ensure("offlineimap", "offlineimap3"):
-            self.skipTest("offlineimap3 cannot be installed here")
-        self.srv = Server()
-        self.srv.start()
-        self.addCleanup(self.srv.stop)
-        self.tmp = tempfile.mkdtemp(prefix="offlineimap-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.srv, self.tmp = client_setup(self, "offlineimap", "offlineimap3")
         self.mail = os.path.join(self.tmp, "mail")
         self.conf = os.path.join(self.tmp, "offlineimaprc")
         with open(self.conf, "w") as f:
@@ -77,20 +84,7 @@ folderfilter = lambda f: f in ['INBOX', 'work']
         return out
 
     def server_view(self, box):
-        c = connect(self.srv, box)
-        try:
-            u, _ = c.ok("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        except AssertionError:
-            return {}
-        finally:
-            c.close()
-        out = {}
-        for ln in u:
-            m = re.search(r"Subject: (.*)", ln)
-            if m:
-                fl = re.search(r"FLAGS \(([^)]*)\)", ln).group(1).split()
-                out[m.group(1).strip()] = set(fl) - {"\\Recent"}
-        return out
+        return mailbox_view(self.srv, box)
 
     def test_two_way_sync(self):
         fill(self.srv, "work", [msg(i, subject=b"w%d" % i) for i in range(1, 6)])
@@ -131,13 +125,7 @@ folderfilter = lambda f: f in ['INBOX', 'work']
 
 class Fetchmail(unittest.TestCase):
     def setUp(self):
-        if not ensure("fetchmail", "fetchmail"):
-            self.skipTest("fetchmail cannot be installed here")
-        self.srv = Server()
-        self.srv.start()
-        self.addCleanup(self.srv.stop)
-        self.tmp = tempfile.mkdtemp(prefix="fetchmail-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.srv, self.tmp = client_setup(self, "fetchmail", "fetchmail")
         self.out = os.path.join(self.tmp, "delivered")
         os.makedirs(self.out)
         self.rc = os.path.join(self.tmp, "fetchmailrc")

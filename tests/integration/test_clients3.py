@@ -16,36 +16,16 @@ and a sync with nothing to do must change nothing. Installed with apt-get
 when missing (as root); skipped only when it cannot be installed."""
 import os
 import pty
-import re
 import select
-import time
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
-from common_core2 import connect, fill, msg
+from common_core2 import connect, fill, mailbox_view as view, msg
 from harness import Server
-from test_clients2 import ensure
-
-
-def view(srv, box):
-    """{Subject: set of flags} of a mailbox (empty if it does not exist)."""
-    c = connect(srv)
-    try:
-        _, t = c.cmd("SELECT %s" % box)
-        if " OK " not in t:
-            return {}
-        u, _ = c.ok("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-    finally:
-        c.close()
-    out = {}
-    for ln in u:
-        m = re.search(r"Subject: (.*)", ln)
-        if m:
-            fl = re.search(r"FLAGS \(([^)]*)\)", ln).group(1).split()
-            out[m.group(1).strip()] = set(fl) - {"\\Recent"}
-    return out
+from test_clients2 import client_setup, ensure
 
 
 class InterImap(unittest.TestCase):
@@ -128,13 +108,7 @@ class InterImap(unittest.TestCase):
 
 class ImapFilter(unittest.TestCase):
     def setUp(self):
-        if not ensure("imapfilter", "imapfilter"):
-            self.skipTest("imapfilter cannot be installed here")
-        self.srv = Server()
-        self.srv.start()
-        self.addCleanup(self.srv.stop)
-        self.tmp = tempfile.mkdtemp(prefix="imapfilter-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.srv, self.tmp = client_setup(self, "imapfilter", "imapfilter")
 
     def run_lua(self, body):
         conf = os.path.join(self.tmp, "config.lua")
@@ -187,13 +161,7 @@ print('reports status ' .. exist .. ' ' .. unseen)
 
 class Mutt(unittest.TestCase):
     def setUp(self):
-        if not ensure("mutt", "mutt"):
-            self.skipTest("mutt cannot be installed here")
-        self.srv = Server()
-        self.srv.start()
-        self.addCleanup(self.srv.stop)
-        self.tmp = tempfile.mkdtemp(prefix="mutt-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.srv, self.tmp = client_setup(self, "mutt", "mutt")
         self.rc = os.path.join(self.tmp, "muttrc")
         with open(self.rc, "w") as f:
             f.write("set imap_user = alice\nset imap_pass = pw\n"

@@ -10,8 +10,7 @@ QRESYNC: VANISHED instead of EXPUNGE, SELECT (QRESYNC ...) with VANISHED
 import re
 import unittest
 
-from common_core2 import connect, fetch_flags, fill, msg
-from harness import Server
+from common_core2 import OneServer, connect, fetch_flags, fill, first_match, msg
 
 
 def modseqs(lines):
@@ -25,23 +24,10 @@ def modseqs(lines):
 
 
 def hms(lines):
-    for ln in lines:
-        m = re.match(r"\* OK \[HIGHESTMODSEQ (\d+)\]", ln)
-        if m:
-            return int(m.group(1))
-    return None
+    return first_match(lines, r"\* OK \[HIGHESTMODSEQ (\d+)\]")
 
 
-class CondStore(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class CondStore(OneServer):
     def mailbox(self, name, n=5):
         uids = fill(self.srv, name, [msg(i) for i in range(1, n + 1)])
         return uids
@@ -188,16 +174,7 @@ def vanished(lines, earlier):
     return out
 
 
-class QResync(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class QResync(OneServer):
     def qr(self, mailbox=None):
         c = connect(self.srv)
         u, _ = c.ok("ENABLE QRESYNC")

@@ -4,20 +4,10 @@ COPYUID before the EXPUNGEs of MOVE, compact UID sets."""
 import re
 import unittest
 
-from common_core2 import connect, expunges, fetch_flags, fill, msg
-from harness import Server
+from common_core2 import OneServer, connect, expunges, fetch_flags, fill, msg
 
 
-class CopyMove(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class CopyMove(OneServer):
     def box(self, name, n=5, dst=None):
         fill(self.srv, name, [msg(i) for i in range(1, n + 1)])
         if dst:

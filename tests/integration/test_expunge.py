@@ -2,20 +2,10 @@
 responses and their sequence numbers, read-only mailboxes."""
 import unittest
 
-from common_core2 import connect, expunges, fetch_flags, fill, msg
-from harness import Server
+from common_core2 import OneServer, connect, expunges, fetch_flags, fill, msg
 
 
-class Expunge(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class Expunge(OneServer):
     def box(self, name, n=6):
         fill(self.srv, name, [msg(i) for i in range(1, n + 1)])
         c = connect(self.srv, name)

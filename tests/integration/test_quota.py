@@ -5,28 +5,15 @@ DELETED-STORAGE."""
 import re
 import unittest
 
-from common_core2 import connect, msg
-from harness import Server
+from common_core2 import OneServer, connect, first_match, msg
 
 
 def quota(lines):
-    for ln in lines:
-        m = re.match(r'\* QUOTA "" \(STORAGE (\d+) (\d+)\)$', ln)
-        if m:
-            return int(m.group(1)), int(m.group(2))
-    return None
+    pat = r'\* QUOTA "" \(STORAGE (\d+) (\d+)\)$'
+    return first_match(lines, pat, 1), first_match(lines, pat, 2)
 
 
-class Quota(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class Quota(OneServer):
     def test_usage_follows_the_store(self):
         c = connect(self.srv)
         u, _ = c.ok("CAPABILITY")

@@ -4,8 +4,7 @@ takes a set), STATUS SIZE (RFC 8438) and DELETED, OK [CLOSED] on a reselect."""
 import re
 import unittest
 
-from common_core2 import connect, fetch_flags, fill, msg
-from harness import Server
+from common_core2 import OneServer, connect, fetch_flags, fill, msg
 
 N = 8   # messages in "r2"
 
@@ -18,21 +17,16 @@ def fetched_uids(lines):
     return sorted(v[0] for v in fetch_flags(lines).values())
 
 
-class Rev2(unittest.TestCase):
+class Rev2(OneServer):
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
+        super().setUpClass()
         cls.msgs = [msg(i) for i in range(1, N + 1)]
         cls.uids = fill(cls.srv, "r2", cls.msgs)
         c = connect(cls.srv, "r2")
         c.ok("STORE 2,3,5 +FLAGS (\\Seen)")
         c.ok("STORE 4,6 +FLAGS (\\Deleted)")
         c.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
 
     def rev2(self, mailbox=None):
         c = connect(self.srv)
@@ -152,19 +146,14 @@ class Rev2(unittest.TestCase):
         c.close()
 
 
-class SearchRes(unittest.TestCase):
+class SearchRes(OneServer):
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
+        super().setUpClass()
         cls.uids = fill(cls.srv, "sr", [msg(i) for i in range(1, N + 1)])
         c = connect(cls.srv, "sr")
         c.ok("STORE 2,3,5,8 +FLAGS (\\Seen)")
         c.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
 
     def uid(self, seq):
         return self.uids[seq - 1]

@@ -2,24 +2,12 @@
 changes as untagged FETCH FLAGS, expunges as EXPUNGE, new messages as EXISTS,
 at the next command or at once in IDLE; never an EXPUNGE during FETCH, STORE
 or SEARCH; sequence numbers consistent per session."""
-import socket
-import time
 import unittest
 
-from common_core2 import connect, expunges, fetch_flags, fill, msg
-from harness import Server
+from common_core2 import OneServer, connect, expunges, fetch_flags, fill, msg
 
 
-class Updates(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-        cls.srv.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class Updates(OneServer):
     def pair(self, box, n=5):
         fill(self.srv, box, [msg(i) for i in range(1, n + 1)])
         a, b = connect(self.srv, box), connect(self.srv, box)
