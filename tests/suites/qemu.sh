@@ -1,7 +1,8 @@
 #!/bin/sh
 # qemu.sh - the firmware in QEMU (mps2-an385): boot, IMAP and IMAPS through
 # the emulated NIC, device mail, a 1 MiB message, IDLE across sessions,
-# CONDSTORE/QRESYNC resync (also after a reboot), and
+# CONDSTORE/QRESYNC resync (also after a reboot), 8 sessions (2 TLS) busy at
+# once with the 9th refused, and
 # a power cut (QEMU killed) in the middle of an APPEND. See qemu_test.py.
 # Last line: "N passed, N failed".
 set -u

@@ -19,6 +19,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -393,6 +394,50 @@ class Suite:
             self.cut_mid_append(256 * 1024, rnd.uniform(0.0, 0.3))
             self.reboot_and_verify(boot_no)
 
+    def t_eight_sessions(self):
+        """The configuration make size is budgeted for: 8 sessions, 2 of them
+        TLS, all busy at once; the 9th connection is turned away politely,
+        and every slot is free again afterwards."""
+        self.board.stop()
+        self.board = Board(self.fw, self.tmp.name, self.image, extra=("plaintext=1",))
+        conns = [self.board.login(self.password) for _ in range(2)]
+        for _ in range(6):
+            c = imaplib.IMAP4("127.0.0.1", self.board.port, timeout=60)
+            c.login(USER, self.password)
+            conns.append(c)
+        with socket.create_connection(("127.0.0.1", self.board.port), timeout=10) as s:
+            line = s.recv(200)
+        assert line.startswith(b"* BYE"), line
+        errors = []
+
+        def work(i, c):
+            try:
+                ok(*c.select("INBOX"), "SELECT")
+                ok(*c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER])"), "FETCH")
+                typ, data = c.search(None, "TEXT", '"body"')
+                ok(typ, data, "SEARCH")
+                ok(*c.append("INBOX", None, None, message("load %d" % i, "from session %d\r\n" % i)),
+                   "APPEND")
+                ok(*c.noop(), "NOOP")
+                c.logout()
+            except Exception as e:   # reported below, with the session's number
+                errors.append("session %d: %r" % (i, e))
+
+        threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        assert not any(t.is_alive() for t in threads), "a session hung"
+        # every slot (and both TLS contexts) back: two more TLS logins work
+        for _ in range(2):
+            c = self.board.login(self.password)
+            ok(*c.select("INBOX"), "SELECT")
+            typ, data = c.search(None, "SUBJECT", '"load"')
+            assert len(data[0].split()) == 8, data
+            c.logout()
+
     def t_static_address(self):
         self.board.stop()
         image = os.path.join(self.tmp.name, "static.img")
@@ -421,6 +466,7 @@ class Suite:
             ("reboot: acknowledged mail intact", self.t_reboot_intact),
             ("QRESYNC resync after the reboot, same modseqs", self.t_qresync_after_reboot),
             ("three more cuts at random points, reboots", self.t_more_cuts),
+            ("8 sessions (2 TLS) busy at once, the 9th refused", self.t_eight_sessions),
             ("static address instead of DHCP", self.t_static_address),
         ]
         try:
