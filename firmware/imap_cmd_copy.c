@@ -10,7 +10,7 @@
  * expunged again (RFC 3501 6.4.7: the destination is restored). Its COPYUID goes out untagged before the
  * sync sends the EXPUNGEs (RFC 6851 4.3).
  *
- * COPYUID sets are kept as up to IMAPD_COPYUID_RUNS ascending runs each; a
+ * COPYUID sets are kept as up to IMAPD_RUNS_MAX runs each (imap_runs.h); a
  * copy that needs more (or a longer line than fits the response) is answered
  * without COPYUID, which RFC 4315 permits, rather than with a wrong one.
  */
@@ -33,41 +33,6 @@
 #define COPYUID_TEXT_MOVE 400
 
 enum { PH_COPY, PH_EXPUNGE, PH_UNDO };
-
-static void run_add(struct imap_uidruns *r, uint32_t uid)
-{
-	if (r->overflow)
-		return;
-	if (r->n && uid == r->hi[r->n - 1] + 1) {
-		r->hi[r->n - 1] = uid;
-		return;
-	}
-	if (r->n >= IMAPD_COPYUID_RUNS) {
-		r->overflow = true;
-		return;
-	}
-	r->lo[r->n] = r->hi[r->n] = uid;
-	r->n++;
-}
-
-/* "1:3,7"; false if it does not fit cap */
-static bool run_text(const struct imap_uidruns *r, char *out, size_t cap)
-{
-	size_t len = 0;
-	if (r->overflow || r->n == 0)
-		return false;
-	for (unsigned i = 0; i < r->n; i++) {
-		int n = r->lo[i] == r->hi[i]
-				? snprintf(out + len, cap - len, "%s%lu", i ? "," : "",
-					   (unsigned long)r->lo[i])
-				: snprintf(out + len, cap - len, "%s%lu:%lu", i ? "," : "",
-					   (unsigned long)r->lo[i], (unsigned long)r->hi[i]);
-		if (n < 0 || (size_t)n >= cap - len)
-			return false;
-		len += (size_t)n;
-	}
-	return true;
-}
 
 static int copy_step(struct imap_session *s);
 static int undo_step(struct imap_session *s);
@@ -162,8 +127,8 @@ static int copy_finish(struct imap_session *s)
 	struct imap_copy_state *c = &s->u.copy;
 	char src[COPYUID_TEXT_MOVE], dst[COPYUID_TEXT_MOVE];
 	size_t cap = c->move ? COPYUID_TEXT_MOVE : COPYUID_TEXT_COPY;
-	bool uidplus = run_text(&c->src, src, cap) &&
-		       run_text(&c->dst_uids, dst, cap - strlen(src));
+	bool uidplus = imap_runs_text(&c->src, src, cap) &&
+		       imap_runs_text(&c->dst_uids, dst, cap - strlen(src));
 	const char *what = c->move ? "MOVE" : "COPY";
 	if (!uidplus) {
 		imap_tagged(s, "OK", "%s completed", what);
@@ -247,8 +212,8 @@ static int copy_step(struct imap_session *s)
 		c->undo_next = 0;
 		return IMAP_MORE;
 	}
-	run_add(&c->src, c->msg.uid);
-	run_add(&c->dst_uids, new_uid);
+	(void)imap_runs_add(&c->src, c->msg.uid, false);   /* overflow: no COPYUID */
+	(void)imap_runs_add(&c->dst_uids, new_uid, false);
 	return IMAP_MORE;
 }
 
@@ -257,7 +222,7 @@ static int undo_step(struct imap_session *s)
 {
 	struct imap_copy_state *c = &s->u.copy;
 	struct store *st = imap_store(s);
-	struct imap_uidruns *r = &c->dst_uids;
+	struct imap_runs *r = &c->dst_uids;
 	for (int writes = 0; !r->overflow && c->undo_run < r->n; writes++) {
 		if (writes >= IMAPD_COPY_EXPUNGE_SLICE)
 			return IMAP_MORE;

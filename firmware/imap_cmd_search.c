@@ -106,7 +106,7 @@ static int search_begin(struct imap_session *s)
 	if (r != IMAP_SEARCH_OK) {
 		release(s);
 		if (prog->ret & IMAP_SEARCH_RET_SAVE)
-			imap_searchres_clear(&s->saved);   /* RFC 5182 2.1: a failed SAVE empties '$' */
+			imap_runs_clear(&s->saved);   /* RFC 5182 2.1: a failed SAVE empties '$' */
 		if (r == IMAP_SEARCH_BADCHARSET)
 			imap_tagged(s, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 		else if (r == IMAP_SEARCH_LIMIT)
@@ -128,7 +128,7 @@ static int search_begin(struct imap_session *s)
 		q->save_all = (prog->ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
 			      !(prog->ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX));
 		q->quiet = prog->ret == IMAP_SEARCH_RET_SAVE;
-		imap_searchres_clear(&q->res);
+		imap_runs_clear(&q->res);
 	}
 	for (unsigned i = 0; i < imap_search_text_count(prog); i++) {
 		const struct imap_search_text *t = imap_search_text(prog, i);
@@ -474,7 +474,7 @@ static void result(struct imap_session *s, uint32_t n, uint64_t modseq)
 	if (modseq > q->modseq_max)
 		q->modseq_max = modseq;
 	if (q->save_all)
-		(void)imap_searchres_add(&q->res, q->uid, q->prev_matched);   /* overflow: at the end */
+		(void)imap_runs_add(&q->res, q->uid, q->prev_matched);   /* overflow: at the end */
 	if (q->quiet)
 		return;
 	if (!prog->esearch) {
@@ -516,13 +516,13 @@ static int search_finish(struct imap_session *s)
 	bool save = prog->ret & IMAP_SEARCH_RET_SAVE;
 	if (save && !q->save_all && q->count) {
 		if (prog->ret & IMAP_SEARCH_RET_MIN)
-			(void)imap_searchres_add(&q->res, q->min_uid, false);
+			(void)imap_runs_add(&q->res, q->min_uid, false);
 		if (prog->ret & IMAP_SEARCH_RET_MAX)
-			(void)imap_searchres_add(&q->res, q->max_uid, false);   /* two runs at most */
+			(void)imap_runs_add(&q->res, q->max_uid, false);   /* two runs at most */
 	}
 	release(s);
 	if (save && q->res.overflow) {
-		imap_searchres_clear(&s->saved);
+		imap_runs_clear(&s->saved);
 		imap_tagged(s, "NO", "[LIMIT] The result has too many ranges to save, $ is empty");
 		return IMAP_DONE;
 	}
@@ -560,7 +560,7 @@ static bool next_message(struct imap_session *s)
 		q->m.uid = e.uid;
 		q->m.flags = e.flags;
 		q->m.recent = imap_view_is_recent(s, e.uid);
-		q->m.in_saved = imap_searchres_contains(&s->saved, e.uid);
+		q->m.in_saved = imap_runs_contains(&s->saved, e.uid);
 		q->m.modseq = e.modseq;
 		q->uid = e.uid;
 		q->idx = idx;

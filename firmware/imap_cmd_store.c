@@ -8,7 +8,6 @@
  * its own changes itself (or, with .SILENT, not at all) and tells its view
  * so, so the update sync does not announce them a second time.
  */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,36 +62,6 @@ static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode,
 
 static int store_step(struct imap_session *s);
 
-/* Note n (a sequence number or UID) as modified since UNCHANGEDSINCE: sorted
- * runs, merged when they touch; the client's set may come in any order. */
-static void modified_add(struct imap_store_state *c, uint32_t n)
-{
-	unsigned i = 0;
-	while (i < c->nmod && (uint64_t)c->mod_hi[i] + 1u < n)
-		i++;
-	if (i < c->nmod && (uint64_t)n + 1u >= c->mod_lo[i]) {   /* inside, or touching run i */
-		if (n < c->mod_lo[i])
-			c->mod_lo[i] = n;
-		if (n > c->mod_hi[i])
-			c->mod_hi[i] = n;
-		if (i + 1u < c->nmod && (uint64_t)c->mod_hi[i] + 1u >= c->mod_lo[i + 1]) {   /* bridged */
-			c->mod_hi[i] = c->mod_hi[i + 1];
-			c->nmod--;
-			memmove(&c->mod_lo[i + 1], &c->mod_lo[i + 2], (c->nmod - i - 1u) * sizeof(uint32_t));
-			memmove(&c->mod_hi[i + 1], &c->mod_hi[i + 2], (c->nmod - i - 1u) * sizeof(uint32_t));
-		}
-		return;
-	}
-	if (c->nmod == IMAPD_MODIFIED_RUNS) {
-		c->mod_overflow = true;
-		return;
-	}
-	memmove(&c->mod_lo[i + 1], &c->mod_lo[i], (c->nmod - i) * sizeof(uint32_t));
-	memmove(&c->mod_hi[i + 1], &c->mod_hi[i], (c->nmod - i) * sizeof(uint32_t));
-	c->mod_lo[i] = c->mod_hi[i] = n;
-	c->nmod++;
-}
-
 /* The MODIFIED set must fit the completion line with any tag: */
 #define MODIFIED_TEXT_MAX 200
 _Static_assert(IMAPD_TAG_MAX + MODIFIED_TEXT_MAX + 48 <= IMAP_DONE_LINE_MAX,
@@ -102,24 +71,12 @@ static int store_done(struct imap_session *s)
 {
 	struct imap_store_state *c = &s->u.store;
 	char set[MODIFIED_TEXT_MAX];
-	size_t o = 0;
-	for (unsigned i = 0; i < c->nmod && !c->mod_overflow; i++) {
-		int n = c->mod_hi[i] == c->mod_lo[i]
-				? snprintf(set + o, sizeof(set) - o, "%s%lu", i ? "," : "",
-					   (unsigned long)c->mod_lo[i])
-				: snprintf(set + o, sizeof(set) - o, "%s%lu:%lu", i ? "," : "",
-					   (unsigned long)c->mod_lo[i], (unsigned long)c->mod_hi[i]);
-		if (n < 0 || (size_t)n >= sizeof(set) - o)
-			c->mod_overflow = true;
-		else
-			o += (size_t)n;
-	}
-	if (c->mod_overflow) {
+	if (c->modified.n && !imap_runs_text(&c->modified, set, sizeof(set))) {
 		/* every change made was reported with its MODSEQ: the client knows them */
 		imap_tagged(s, "NO", "[LIMIT] Too many messages failed UNCHANGEDSINCE to list them");
 		return IMAP_DONE;
 	}
-	if (!c->nmod) {
+	if (!c->modified.n) {
 		imap_tagged(s, "OK", "STORE completed");
 		return IMAP_DONE;
 	}
@@ -241,7 +198,7 @@ static int store_step(struct imap_session *s)
 		if (store_msg_get(st, s->v.mb, m.idx, &e) != STORE_OK || e.expunged)
 			continue;   /* expunged by another session: nothing to change */
 		if (c->unchanged_test && e.modseq > c->unchangedsince) {
-			modified_add(c, s->uid_cmd ? e.uid : m.seq);
+			(void)imap_runs_add(&c->modified, s->uid_cmd ? e.uid : m.seq, false);
 			continue;
 		}
 		uint32_t ok = c->bits & c->allowed;

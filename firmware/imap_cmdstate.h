@@ -10,7 +10,7 @@
 
 #include "imap_msgset.h"
 #include "imap_search.h"
-#include "imap_searchres.h"
+#include "imap_runs.h"
 #include "imap_vanished.h"
 #include "mime_decode.h"
 #include "mime_hdr_filter.h"
@@ -129,35 +129,19 @@ struct imap_fetch_state {
 	} x;
 };
 
-#ifndef IMAPD_MODIFIED_RUNS
-#define IMAPD_MODIFIED_RUNS 16
-#endif
-
 struct imap_store_state {
 	struct imap_msgset walk;
 	uint8_t mode, phase;
 	bool silent;
 	uint32_t bits;            /* STORE_F_* given */
 	uint32_t allowed;         /* STORE_F_* the user's rights let it change */
-	/* UNCHANGEDSINCE (RFC 7162 3.1.3): messages that failed the test, as
-	 * ascending runs of sequence numbers or UIDs, for [MODIFIED ...] */
+	/* UNCHANGEDSINCE (RFC 7162 3.1.3): the sequence numbers or UIDs that
+	 * failed the test, for [MODIFIED ...] */
 	bool unchanged_test;
-	bool mod_overflow;        /* more runs than kept */
-	uint8_t nmod;
 	uint64_t unchangedsince;
-	uint32_t mod_lo[IMAPD_MODIFIED_RUNS], mod_hi[IMAPD_MODIFIED_RUNS];
+	struct imap_runs modified;
 };
 
-#ifndef IMAPD_COPYUID_RUNS
-#define IMAPD_COPYUID_RUNS 16
-#endif
-
-/* An ascending UID set as runs lo..hi (COPYUID). */
-struct imap_uidruns {
-	uint8_t n;
-	bool overflow;            /* needs more runs than kept */
-	uint32_t lo[IMAPD_COPYUID_RUNS], hi[IMAPD_COPYUID_RUNS];
-};
 
 struct imap_copy_state {
 	struct imap_msgset walk;
@@ -172,7 +156,7 @@ struct imap_copy_state {
 	int err;                  /* a copy failed: undo, then answer */
 	uint8_t undo_run;
 	uint32_t undo_next;
-	struct imap_uidruns src, dst_uids;
+	struct imap_runs src, dst_uids;   /* COPYUID, in walk order */
 };
 
 struct imap_search_state {
@@ -204,7 +188,7 @@ struct imap_search_state {
 	bool save_all;            /* every match; else only the MIN/MAX ones */
 	bool quiet;               /* SAVE alone: no ESEARCH response (RFC 5182 2.1) */
 	bool prev_matched;        /* the view's previous message matched */
-	struct imap_searchres res;
+	struct imap_runs res;
 };
 
 union imap_cmdstate {

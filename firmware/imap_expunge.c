@@ -50,7 +50,7 @@ int imap_expunge_step(struct imap_session *s)
 			continue;
 		if (e->require_deleted && !(m.flags & STORE_F_DELETED))
 			continue;
-		if (e->set && !(set.dollar ? imap_searchres_contains(&s->saved, m.uid)
+		if (e->set && !(set.dollar ? imap_runs_contains(&s->saved, m.uid)
 					   : imap_seqset_contains(&set, m.uid, imap_view_uid_max(s))))
 			continue;
 		int r = store_msg_expunge(st, s->v.mb, m.uid);

@@ -33,7 +33,7 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 			uint32_t lo, hi;
 			uint32_t max = w->uid ? imap_view_uid_max(s) : s->v.exists;
 			if (w->set.dollar) {
-				if (!imap_searchres_run(&s->saved, w->cursor, &lo, &hi))
+				if (!imap_runs_run(&s->saved, w->cursor, &lo, &hi))
 					return false;
 				c = w->cursor + 1u;   /* runs hold UIDs of the view only */
 			} else if (!imap_seqset_next(&w->set, &c, max, &lo, &hi)) {

@@ -706,7 +706,7 @@ void imap_select_close(struct imap_session *s)
 {
 	store_mbox_t mb = s->v.mb;
 	s->v.mb = -1;
-	imap_searchres_clear(&s->saved);   /* RFC 5182 2.1: a result belongs to its mailbox */
+	imap_runs_clear(&s->saved);   /* RFC 5182 2.1: a result belongs to its mailbox */
 	if (s->state == IMAP_S_SELECTED)
 		s->state = IMAP_S_AUTH;
 	if (mb >= 0)

@@ -13,7 +13,7 @@
 #include "imapd_config.h"
 #include "store.h"
 #include "imap_cmdstate.h"
-#include "imap_searchres.h"
+#include "imap_runs.h"
 
 #ifndef IMAPD_CMD_SMALL
 #define IMAPD_CMD_SMALL 1024   /* inline command buffer; longer lines borrow a big one */
@@ -120,7 +120,7 @@ struct imap_session {
 
 	/* selected mailbox */
 	struct imap_view v;
-	struct imap_searchres saved;   /* '$' (SEARCHRES); empty on every (re)select */
+	struct imap_runs saved;   /* '$' (SEARCHRES); empty on every (re)select */
 
 	/* output staging */
 	char out[IMAPD_OUT_BUF];

@@ -84,7 +84,7 @@ void imap_view_open(struct imap_session *s, store_mbox_t mb, bool readonly)
 	struct store_mbox_info info;
 	struct imap_view *v = &s->v;
 	memset(v, 0, sizeof(*v));
-	imap_searchres_clear(&s->saved);
+	imap_runs_clear(&s->saved);
 	v->mb = mb;
 	v->readonly = readonly;
 	if (store_mbox_info(st, mb, &info) != STORE_OK)
