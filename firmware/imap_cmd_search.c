@@ -560,7 +560,7 @@ static bool next_message(struct imap_session *s)
 		q->m.uid = e.uid;
 		q->m.flags = e.flags;
 		q->m.recent = imap_view_is_recent(s, e.uid);
-		q->m.in_saved = imap_runs_contains(&s->saved, e.uid);
+		q->m.in_saved = slot_of(s)->prog.uses_saved && imap_runs_contains(&s->saved, e.uid);
 		q->m.modseq = e.modseq;
 		q->uid = e.uid;
 		q->idx = idx;
