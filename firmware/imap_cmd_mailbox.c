@@ -138,6 +138,7 @@ static int select_report2(struct imap_session *s)
 	/* every SELECT of a mailbox with persistent modseqs (RFC 7162 3.1.2.1) */
 	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 		    (unsigned long long)info.highestmodseq);
+	s->v.hms_told = info.highestmodseq;
 	struct imap_select_state *q = &s->u.select;
 	/* QRESYNC: what changed since the client's mod-sequence, if its cache is
 	 * of this mailbox (same UIDVALIDITY) and anything changed at all */

@@ -51,6 +51,7 @@ struct imap_view {
 	uint32_t uid_max;         /* highest UID announced */
 	uint64_t exp_modseq;      /* expunges up to here have been announced */
 	uint64_t flag_modseq;     /* flag changes up to here have been announced */
+	uint64_t hms_told;        /* HIGHESTMODSEQ the client was last given */
 	uint32_t changes;         /* store change counter at the last sync */
 	/* UIDs (lo, hi] of each range are \Recent for us: a new range each
 	 * time another session took the messages in between */

@@ -386,6 +386,14 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		if (!s->rev2)
 			imap_printf(s, "* %lu RECENT\r\n", (unsigned long)v->recent);
 	}
+	/* QRESYNC: keep the client's HIGHESTMODSEQ current once everything up to
+	 * it has been said (no expunge or new message held back), so a later
+	 * resync does not hand the client its own APPENDs as changes */
+	uint64_t told = v->exp_modseq < v->flag_modseq ? v->exp_modseq : v->flag_modseq;
+	if (s->qresync && !v->resync && told > v->hms_told) {
+		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)told);
+		v->hms_told = told;
+	}
 	v->sync_phase = SY_IDLE;
 	if (purge_owed[v->mb])
 		imap_sessions_purge_tombstones(st, v->mb);
