@@ -4,6 +4,7 @@
  * AUTHENTICATE PLAIN (RFC 4616, SASL-IR RFC 4959), ENABLE (RFC 5161),
  * NAMESPACE (RFC 2342).
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,6 +17,7 @@
 #include "port.h"
 
 #include "mbedtls/base64.h"
+#include "mbedtls/platform_util.h"
 
 static bool secure(const struct imap_session *s) { return s->t->ops->is_secure(s->t); }
 
@@ -159,6 +161,39 @@ static void login_failed(struct imap_session *s)
 	}
 }
 
+#ifndef IMAPD_AUTH_SLICE
+#define IMAPD_AUTH_SLICE 250   /* PBKDF2 rounds per slice: a few ms on the board */
+#endif
+
+/* The password check, a slice per poll: IMAP_AGAIN hands the task to the
+ * other sessions between slices (IMAP_MORE would run up to a whole run()'s
+ * steps at once). */
+static int login_step(struct imap_session *s)
+{
+	struct imap_login_state *l = &s->u.login;
+	if (!auth_check_step(&l->check, IMAPD_AUTH_SLICE)) {
+		s->wake = true;
+		return IMAP_AGAIN;
+	}
+	s->step = NULL;
+	if (auth_check_result(&l->check))
+		login_done(s, l->user);
+	else
+		login_failed(s);
+	return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
+}
+
+/* Begin checking user's password (wiped by the caller); the command goes
+ * on in login_step. */
+static int login_begin(struct imap_session *s, const char *user, const char *pass)
+{
+	struct imap_login_state *l = &s->u.login;
+	auth_check_begin(&l->check, imap_store(s), user, pass);
+	snprintf(l->user, sizeof(l->user), "%s", user);
+	s->step = login_step;
+	return login_step(s);
+}
+
 int imap_cmd_login(struct imap_session *s)
 {
 	struct imap_parser *p = &s->p;
@@ -179,46 +214,49 @@ int imap_cmd_login(struct imap_session *s)
 	user[u.len] = '\0';
 	memcpy(pass, pw.s, pw.len);
 	pass[pw.len] = '\0';
-	bool ok = strlen(user) == u.len && strlen(pass) == pw.len &&
-		  auth_verify(imap_store(s), user, pass);
-	memset(pass, 0, sizeof(pass));
-	if (ok)
-		login_done(s, user);
-	else
+	if (strlen(user) != u.len || strlen(pass) != pw.len) {   /* a NUL inside */
+		memset(pass, 0, sizeof(pass));
 		login_failed(s);
-	return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
+		return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
+	}
+	int r = login_begin(s, user, pass);
+	memset(pass, 0, sizeof(pass));
+	return r;
 }
 
-/* PLAIN message: [authzid] NUL authcid NUL passwd (RFC 4616). */
-static void sasl_plain(struct imap_session *s, const char *b64, size_t len)
+/* PLAIN message: [authzid] NUL authcid NUL passwd (RFC 4616). b64 (the
+ * command line or the SASL state's buffer) is wiped once decoded: the state
+ * is reused for the check. Returns the command's result so far. */
+static int sasl_plain(struct imap_session *s, char *b64, size_t len)
 {
 	unsigned char msg[IMAPD_USER_MAX * 2 + IMAPD_PASS_MAX + 4];
 	size_t n = 0;
+	s->step = NULL;
 	if (len == 1 && b64[0] == '=')
 		len = 0;   /* empty initial response */
-	if (mbedtls_base64_decode(msg, sizeof(msg) - 1, &n, (const unsigned char *)b64, len) != 0) {
+	int bad = mbedtls_base64_decode(msg, sizeof(msg) - 1, &n, (const unsigned char *)b64, len);
+	mbedtls_platform_zeroize(b64, len);
+	if (bad) {
 		imap_tagged(s, "BAD", "Invalid base64 in SASL response");
-		return;
+		return IMAP_DONE;
 	}
 	msg[n] = '\0';
 	const char *authz = (const char *)msg;
 	const char *z1 = memchr(msg, 0, n);
 	const char *z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - (const char *)msg)) : NULL;
+	int r;
 	if (!z1 || !z2) {
 		imap_tagged(s, "BAD", "Malformed PLAIN response");
-		return;
-	}
-	const char *authc = z1 + 1, *pass = z2 + 1;
-	s->step = NULL;
-	if (strlen(authc) > IMAPD_USER_MAX || strlen(pass) > IMAPD_PASS_MAX ||
-	    (authz[0] && strcmp(authz, authc) != 0)) {
+		r = IMAP_DONE;
+	} else if (strlen(z1 + 1) > IMAPD_USER_MAX || strlen(z2 + 1) > IMAPD_PASS_MAX ||
+		   (authz[0] && strcmp(authz, z1 + 1) != 0)) {
 		login_failed(s);
-	} else if (auth_verify(imap_store(s), authc, pass)) {
-		login_done(s, authc);
+		r = s->sleeping ? IMAP_AGAIN : IMAP_DONE;
 	} else {
-		login_failed(s);
+		r = login_begin(s, z1 + 1, z2 + 1);
 	}
-	memset(msg, 0, sizeof(msg));
+	mbedtls_platform_zeroize(msg, sizeof(msg));
+	return r;
 }
 
 /* Collect the client's continuation line (RD_STREAM). */
@@ -234,13 +272,12 @@ static int sasl_sink(struct imap_session *s, const char *d, uint32_t len)
 			if (st->len && st->buf[st->len - 1] == '\r')
 				st->len--;
 			imap_stream_end(s);
-			if (st->overflow)
-				imap_tagged(s, "BAD", "[TOOBIG] SASL response too long");
-			else if (st->len == 1 && st->buf[0] == '*')
-				imap_tagged(s, "BAD", "Authentication canceled");
-			else
-				sasl_plain(s, st->buf, st->len);
-			memset(st->buf, 0, sizeof(st->buf));
+			if (st->overflow || (st->len == 1 && st->buf[0] == '*')) {
+				imap_tagged(s, "BAD", st->overflow ? "[TOOBIG] SASL response too long"
+								   : "Authentication canceled");
+				mbedtls_platform_zeroize(st->buf, sizeof(st->buf));
+			} else
+				(void)sasl_plain(s, st->buf, st->len);   /* a check goes on in s->step */
 			return (int)used;
 		}
 		if (st->len < sizeof(st->buf))
@@ -273,10 +310,8 @@ int imap_cmd_authenticate(struct imap_session *s)
 		imap_tagged(s, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first");
 		return IMAP_DONE;
 	}
-	if (have_ir) {
-		sasl_plain(s, ir.s, ir.len);
-		return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
-	}
+	if (have_ir)
+		return sasl_plain(s, ir.s, ir.len);
 	memset(&s->u.sasl, 0, sizeof(s->u.sasl));
 	imap_send_continuation(s, "");
 	imap_stream_begin(s, sasl_sink);

@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "imap_msgset.h"
+#include "imapd_config.h"
 #include "imap_search.h"
 #include "imap_runs.h"
 #include "imap_vanished.h"
@@ -51,6 +53,12 @@ struct imap_sasl_state {
 	char buf[4 * ((2 * 32 + 128 + 4) / 3) + 8];   /* base64 of authz, authc, password */
 	uint16_t len;
 	bool overflow;
+};
+
+/* LOGIN / AUTHENTICATE PLAIN: the password check, run in slices */
+struct imap_login_state {
+	struct auth_check check;
+	char user[IMAPD_USER_MAX + 1];
 };
 
 struct imap_select_state {
@@ -196,6 +204,7 @@ union imap_cmdstate {
 	struct imap_append_state append;
 	struct imap_idle_state idle;
 	struct imap_sasl_state sasl;
+	struct imap_login_state login;
 	struct imap_select_state select;
 	struct imap_expunge_state expunge;
 	struct imap_rename_state rename;

@@ -3,6 +3,8 @@
  * names are accepted, password changes, and the default mailboxes a new
  * user gets with their RFC 6154 special-use attributes.
  */
+#include <stdlib.h>
+
 #include "imap_fake.h"
 #include "imap_mailbox.h"
 #include "unit.h"
@@ -29,6 +31,50 @@ TEST(verify)
 	CHECK_EQ_INT(store_mount(&fake_store, &fake_fs.dev), STORE_OK);
 	CHECK(auth_verify(&fake_store, "alice", "secret"));
 	CHECK(!auth_verify(&fake_store, "alice", "wrong"));
+}
+
+/* The sliced check (the server's path) against the record Mbed TLS's
+ * PBKDF2 wrote: passwords up to and past a SHA-256 block (the HMAC key is
+ * hashed first), any slice size, and the same number of rounds for an
+ * unknown user as for a known one. */
+TEST(sliced_check_matches_pbkdf2)
+{
+	static const uint32_t slices[] = { 1, 7, 250, 3999, 4000, UINT32_MAX };
+	char pw[IMAPD_PASS_MAX + 1];
+	srand(3);
+	for (int round = 0; round < 6; round++) {
+		size_t len = round == 0 ? 64 : round == 1 ? 65 : round == 2 ? IMAPD_PASS_MAX
+			     : (size_t)(1 + rand() % IMAPD_PASS_MAX);
+		for (size_t i = 0; i < len; i++)
+			pw[i] = (char)(33 + rand() % 94);
+		pw[len] = '\0';
+		CHECK_EQ_INT(auth_user_add(&fake_store, "alice", pw), STORE_OK);
+		uint32_t slice = slices[round];
+		struct auth_check c;
+		auth_check_begin(&c, &fake_store, "alice", pw);
+		uint32_t steps = 0, rounds = c.left;
+		while (!auth_check_step(&c, slice))
+			steps++;
+		/* each call but the last left rounds over */
+		uint64_t calls = rounds ? ((uint64_t)rounds + slice - 1) / slice : 1;
+		CHECK_EQ_INT(steps, calls - 1);
+		CHECK(auth_check_result(&c));
+		pw[len - 1] ^= 1;   /* one bit off */
+		auth_check_begin(&c, &fake_store, "alice", pw);
+		while (!auth_check_step(&c, slice))
+			;
+		CHECK(!auth_check_result(&c));
+	}
+	CHECK_EQ_INT(auth_user_add(&fake_store, "alice", "secret"), STORE_OK);   /* as before */
+	struct auth_check known, unknown;
+	auth_check_begin(&known, &fake_store, "alice", "x");
+	auth_check_begin(&unknown, &fake_store, "nobody-at-all", "x");
+	CHECK_EQ_INT(known.left, unknown.left);
+	CHECK(known.left > 1000);
+	(void)auth_check_step(&known, UINT32_MAX);
+	(void)auth_check_step(&unknown, UINT32_MAX);
+	CHECK(!auth_check_result(&known));
+	CHECK(!auth_check_result(&unknown));
 }
 
 TEST(names_refused)
@@ -160,6 +206,7 @@ int main(void)
 {
 	fake_store_init();
 	RUN(verify);
+	RUN(sliced_check_matches_pbkdf2);
 	RUN(names_refused);
 	RUN(password_bounds);
 	RUN(readd_changes_password);

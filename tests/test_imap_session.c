@@ -602,6 +602,36 @@ TEST(mailbox_names_in)
 	fake_close_conn(&c1);
 }
 
+/* A login's password check runs in slices: the session yields the task
+ * between them, so another session is served meanwhile. */
+TEST(login_check_in_slices)
+{
+	fake_open(&c1);
+	fake_settle(&c1);
+	fake_take(&c1);
+	fake_sends(&c1, "a LOGIN alice secret\r\n");
+	c1.room = 0;
+	imap_session_run(&c1.s);   /* reads the line, starts the check, one slice */
+	CHECK_EQ_INT(c1.s.state, IMAP_S_NOTAUTH);
+	CHECK(imap_session_pending(&c1.s));   /* more slices to come */
+	CHECK_EQ_STR(fake_take(&c1), "");
+	fake_open(&c2);
+	fake_settle(&c2);
+	fake_take(&c2);
+	CHECK_EQ_STR(fake_cmd(&c2, "n NOOP\r\n"), "n OK NOOP completed\r\n");
+	CHECK_EQ_INT(c1.s.state, IMAP_S_NOTAUTH);   /* still checking */
+	long passes = fake_settle(&c1);
+	CHECK(passes > 4);   /* one slice a pass */
+	CHECK_EQ_STR(fake_take(&c1), LOGGED_IN("a"));
+	CHECK_EQ_INT(c1.s.state, IMAP_S_AUTH);
+	/* a wrong password takes the same path to its NO */
+	fake_sends(&c2, "b LOGIN alice wrong\r\n");
+	CHECK(fake_settle(&c2) > 4);
+	CHECK_EQ_STR(fake_take(&c2), "b NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+	fake_close_conn(&c1);
+	fake_close_conn(&c2);
+}
+
 TEST(big_buffers_shared)
 {
 	/* lines over IMAPD_CMD_SMALL borrow one of IMAPD_BIG_BUFS (2) shared
@@ -668,6 +698,7 @@ int main(void)
 	RUN(failed_login_delay);
 	RUN(output_helpers);
 	RUN(mailbox_names_in);
+	RUN(login_check_in_slices);
 	RUN(big_buffers_shared);
 	fake_store_done();
 	return UNIT_DONE();
