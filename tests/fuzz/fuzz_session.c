@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SECTOR 4096u
 #define SECTORS 48u           /* 192 KiB: room for APPENDs and for GC to run */
-#define MAX_INPUT 65536u
+#define FUZZ_INPUT_MAX 65536u
 #define IDLE_STEPS 4000       /* run() calls one line may take before it is a livelock */
 
 static void check(bool ok, const char *what)
@@ -166,7 +166,7 @@ static struct client {
 	struct transport t;          /* first: the session's transport pointer is the client */
 	struct imap_session sess;
 	struct out_check oc;
-	uint8_t in[MAX_INPUT];       /* this client's lines, in arrival order */
+	uint8_t in[FUZZ_INPUT_MAX];       /* this client's lines, in arrival order */
 	size_t in_len, in_pos;       /* bytes offered so far: [0, in_len) */
 	size_t read_chunk;           /* most bytes one read() returns */
 	size_t write_room, room;     /* room per run() pass, and what is left */
@@ -323,7 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t chunks[4] = { 1, 7, 100, 4096 };
 	static const size_t rooms[4] = { 64, 1100, 4096, 1u << 20 };
 
-	if (size < 1 || size > MAX_INPUT)
+	if (size < 1 || size > FUZZ_INPUT_MAX)
 		return 0;
 	if (!ready) {
 		trace = getenv("FUZZ_SESSION_TRACE") != NULL;
