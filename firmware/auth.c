@@ -160,10 +160,15 @@ bool auth_check_result(struct auth_check *c)
 	/* the time a login takes, spread over slices: the figure to tune by */
 	port_log(PORT_LOG_DEBUG, "auth: PBKDF2-HMAC-SHA256 %lu iterations in %lu ms",
 		 (unsigned long)c->rounds, (unsigned long)(port_now_ms() - c->t0_ms));
+	auth_check_wipe(c);
+	return ok;
+}
+
+void auth_check_wipe(struct auth_check *c)
+{
 	mbedtls_sha256_free(&c->inner);
 	mbedtls_sha256_free(&c->outer);
 	mbedtls_platform_zeroize(c, sizeof(*c));
-	return ok;
 }
 
 bool auth_verify(struct store *s, const char *user, const char *password)

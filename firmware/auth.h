@@ -38,6 +38,8 @@ bool auth_check_step(struct auth_check *c, uint32_t n);
 /* After the last step: true if the user exists and the password matches
  * (constant-time comparison). Wipes c. */
 bool auth_check_result(struct auth_check *c);
+/* Abandon a check (the client went away): wipes c. */
+void auth_check_wipe(struct auth_check *c);
 /* All of it at once (tools and tests). */
 bool auth_verify(struct store *s, const char *user, const char *password);
 

@@ -176,11 +176,18 @@ static int login_step(struct imap_session *s)
 		return IMAP_AGAIN;
 	}
 	s->step = NULL;
+	s->abort = NULL;
 	if (auth_check_result(&l->check))
 		login_done(s, l->user);
 	else
 		login_failed(s);
 	return s->sleeping ? IMAP_AGAIN : IMAP_DONE;
+}
+
+/* The connection went away mid-check: the keyed HMAC states go too. */
+static void login_abort(struct imap_session *s)
+{
+	auth_check_wipe(&s->u.login.check);
 }
 
 /* Begin checking user's password (wiped by the caller); the command goes
@@ -191,6 +198,7 @@ static int login_begin(struct imap_session *s, const char *user, const char *pas
 	auth_check_begin(&l->check, imap_store(s), user, pass);
 	snprintf(l->user, sizeof(l->user), "%s", user);
 	s->step = login_step;
+	s->abort = login_abort;
 	return login_step(s);
 }
 
