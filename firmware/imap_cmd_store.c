@@ -23,7 +23,6 @@
 enum { MODE_SET, MODE_ADD, MODE_REMOVE };
 enum { PH_FLAGS, PH_PERMANENT, PH_MESSAGES };
 
-
 static const char *const sys_flags[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
 					 "\\Draft" };
 
