@@ -1,6 +1,7 @@
 """The host image tool: users, import -> serve -> export round trip, fsck,
 ls, cert, acl, and clear errors on bad input."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -121,6 +122,8 @@ class Imapctl(unittest.TestCase):
         run("import", self.img, "alice", "Box", mbox)
         out = run("ls", self.img, "alice").stdout
         self.assertRegex(out, r"alice\s+Box\s+2\s")
+        used, cap = map(int, re.search(r"in use (\d+) of (\d+) bytes", out).groups())
+        self.assertTrue(0 < used < cap, out)
         exp = os.path.join(self.tmp, "out.mbox")
         run("export", self.img, "alice", "Box", "--mbox", exp)
         data = open(exp).read()

@@ -722,6 +722,8 @@ static int cmd_ls(int argc, char **argv)
 	printf("flash %llu bytes, %llu free, %lu messages in %lu mailboxes\n",
 	       (unsigned long long)ss.flash_bytes, (unsigned long long)ss.free_bytes,
 	       (unsigned long)ss.messages, (unsigned long)ss.mailboxes);
+	printf("in use %llu of %llu bytes (the QUOTA figures, in KiB over IMAP)\n",
+	       (unsigned long long)ss.live_bytes, (unsigned long long)ss.capacity_bytes);
 	close_image();
 	return 0;
 }
