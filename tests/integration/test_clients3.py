@@ -7,6 +7,8 @@ mutt: the terminal client, on a pseudo-terminal (Python's pty), driven by
 keys pushed from its command line: tag by pattern, save to another folder,
 flag, sync, quit; then the server's state is checked.
 
+alpine (c-client): the index, delete, expunge, quit, the same way.
+
 interimap: a QRESYNC client, which
 refuses servers without QRESYNC and keeps two IMAP servers in step with
 ENABLE QRESYNC, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED),
@@ -163,6 +165,35 @@ print('reports status ' .. exist .. ' ' .. unseen)
         c.close()
 
 
+def on_pty(argv, home, password=None, timeout=60):
+    """Run a terminal client on a pseudo-terminal (TERM=vt100, HOME=home),
+    typing password at its first "password:" prompt; its wait status, or
+    None if it had to be killed. The screen is drained, not checked."""
+    pid, fd = pty.fork()
+    if pid == 0:   # the child: the client, nothing else
+        os.environ.update(TERM="vt100", HOME=home)
+        os.execvp(argv[0], argv)
+    deadline = time.time() + timeout
+    status, screen, typed = None, b"", False
+    while status is None and time.time() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                screen = (screen + os.read(fd, 65536))[-4096:]
+            except OSError:   # the child closed the terminal: it is exiting
+                pass
+            if password and not typed and b"password:" in screen[-200:].lower():
+                os.write(fd, password.encode() + b"\r")
+                typed = True
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p:
+            status = st
+    if status is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    os.close(fd)
+    return status
+
+
 class Mutt(unittest.TestCase):
     def setUp(self):
         self.srv, self.tmp = client_setup(self, "mutt", "mutt")
@@ -177,26 +208,7 @@ class Mutt(unittest.TestCase):
 
     def mutt(self, keys):
         """Run mutt on a pseudo-terminal with keys pushed; its exit status."""
-        pid, fd = pty.fork()
-        if pid == 0:   # the child: mutt, nothing else
-            os.environ.update(TERM="vt100", HOME=self.tmp)
-            os.execvp("mutt", ["mutt", "-n", "-F", self.rc, "-e", "push '%s'" % keys])
-        deadline = time.time() + 60
-        status = None
-        while status is None and time.time() < deadline:
-            if select.select([fd], [], [], 0.2)[0]:
-                try:
-                    os.read(fd, 65536)   # the screen: drained, not checked
-                except OSError:
-                    pass
-            p, st = os.waitpid(pid, os.WNOHANG)
-            if p:
-                status = st
-        if status is None:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(fd)
-        return status
+        return on_pty(["mutt", "-n", "-F", self.rc, "-e", "push '%s'" % keys], self.tmp)
 
     def test_tag_save_flag_sync(self):
         fill(self.srv, "INBOX", [msg(i, subject=b"report %d" % i) for i in range(1, 5)])
@@ -207,6 +219,31 @@ class Mutt(unittest.TestCase):
         self.assertEqual(sorted(inbox), ["report 2", "report 4"])   # saved ones moved out
         self.assertIn("\\Flagged", inbox["report 4"])
         self.assertEqual(sorted(view(self.srv, "Archive")), ["report 1", "report 3"])
+
+
+class Alpine(unittest.TestCase):
+    """alpine speaks IMAP through c-client, the library of RFC 3501's author:
+    strict about what it parses."""
+
+    def setUp(self):
+        self.srv, self.tmp = client_setup(self, "alpine", "alpine")
+        self.rc = os.path.join(self.tmp, "pinerc")
+        box = "{127.0.0.1:%d/imap/notls/user=alice}" % self.srv.port
+        with open(self.rc, "w") as f:
+            # last-version-used: no first-run greeting to eat the keys
+            f.write("user-id=alice\npersonal-name=Alice\ninbox-path=%sINBOX\n"
+                    "folder-collections=%s[]\nfeature-list=quit-without-confirm,"
+                    "expunge-without-confirm,disable-password-file-saving\n"
+                    "last-version-used=99.99\n" % (box, box))
+
+    def test_index_delete_expunge(self):
+        fill(self.srv, "INBOX", [msg(i, subject=b"report %d" % i) for i in range(1, 5)])
+        # i: the index, d: delete the first, x: expunge (y: yes), q: quit
+        st = on_pty(["alpine", "-p", self.rc, "-I", "i,d,x,y,q"], self.tmp, password="pw")
+        self.assertEqual(sorted(view(self.srv, "INBOX")), ["report 2", "report 3", "report 4"],
+                         self.srv.log)
+        self.assertIsNotNone(st, "alpine did not quit by itself")
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
 
 
 if __name__ == "__main__":
