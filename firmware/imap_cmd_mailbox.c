@@ -602,14 +602,17 @@ void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name
 		imap_printf(s, "%sSIZE %llu", sep, (unsigned long long)info.size);
 		sep = " ";
 	}
+	/* one pass for both; sizes are read only if asked for */
+	uint64_t bytes = 0;
+	uint32_t deleted = (items & (IMAP_STATUS_DELETED | IMAP_STATUS_DELETED_STORAGE))
+				   ? count_deleted(imap_store(s), mb,
+						   (items & IMAP_STATUS_DELETED_STORAGE) ? &bytes : NULL)
+				   : 0;
 	if (items & IMAP_STATUS_DELETED) {   /* RFC 9051 6.3.11 */
-		imap_printf(s, "%sDELETED %lu", sep,
-			    (unsigned long)count_deleted(imap_store(s), mb, NULL));
+		imap_printf(s, "%sDELETED %lu", sep, (unsigned long)deleted);
 		sep = " ";
 	}
 	if (items & IMAP_STATUS_DELETED_STORAGE) {   /* RFC 9208 4.2.1, in KiB */
-		uint64_t bytes = 0;
-		count_deleted(imap_store(s), mb, &bytes);
 		imap_printf(s, "%sDELETED-STORAGE %llu", sep, (unsigned long long)((bytes + 1023u) / 1024u));
 		sep = " ";
 	}
