@@ -51,7 +51,7 @@ PYTHON ?= python3
 PKGS_DEPS := dpkg-dev debian-archive-keyring patch bzip2 xz-utils
 PKGS_HOST := gcc make pkg-config libglib2.0-dev python3 $(PKGS_DEPS)
 PKGS_FUZZ := clang libclang-rt-14-dev
-PKGS_CLIENTS := openssl curl isync offlineimap3 fetchmail interimap imapfilter mutt alpine
+PKGS_CLIENTS := openssl curl isync offlineimap3 fetchmail interimap imapfilter mutt alpine aerc fdm
 PKGS_BOARD := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 PKGS_TEST := $(PKGS_HOST) $(PKGS_CLIENTS) $(PKGS_BOARD)
 

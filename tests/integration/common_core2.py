@@ -83,7 +83,8 @@ def mailbox_view(srv, box):
         _, t = c.cmd("SELECT %s" % box)
         if " OK " not in t:
             return {}
-        u, _ = c.ok("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        # UID FETCH: "1:*" of an empty mailbox is BAD for sequence numbers
+        u, _ = c.ok("UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
     finally:
         c.close()
     out = {}

@@ -9,6 +9,12 @@ flag, sync, quit; then the server's state is checked.
 
 alpine (c-client): the index, delete, expunge, quit, the same way.
 
+aerc (go-imap): delete, flag, move, quit, each key typed once the server
+shows the previous one took effect.
+
+fdm: fetch the unseen mail into an mbox and keep it on the server, then
+fetch everything and delete it.
+
 interimap: a QRESYNC client, which
 refuses servers without QRESYNC and keeps two IMAP servers in step with
 ENABLE QRESYNC, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED),
@@ -165,25 +171,29 @@ print('reports status ' .. exist .. ' ' .. unseen)
         c.close()
 
 
-def on_pty(argv, home, password=None, timeout=60):
-    """Run a terminal client on a pseudo-terminal (TERM=vt100, HOME=home),
+def on_pty(argv, home, password=None, timeout=60, steps=(), term="vt100"):
+    """Run a terminal client on a pseudo-terminal (TERM=term, HOME=home),
     typing password at its first "password:" prompt; its wait status, or
-    None if it had to be killed. The screen is drained, not checked."""
+    None if it had to be killed. steps: (ready, keys) pairs: once ready()
+    is true, keys are typed (ready is given the screen output so far)."""
     pid, fd = pty.fork()
     if pid == 0:   # the child: the client, nothing else
-        os.environ.update(TERM="vt100", HOME=home)
+        os.environ.update(TERM=term, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"))
         os.execvp(argv[0], argv)
     deadline = time.time() + timeout
-    status, screen, typed = None, b"", False
+    status, screen, typed, steps = None, b"", False, list(steps)
     while status is None and time.time() < deadline:
         if select.select([fd], [], [], 0.2)[0]:
             try:
-                screen = (screen + os.read(fd, 65536))[-4096:]
+                screen = (screen + os.read(fd, 65536))[-65536:]
             except OSError:   # the child closed the terminal: it is exiting
                 pass
             if password and not typed and b"password:" in screen[-200:].lower():
                 os.write(fd, password.encode() + b"\r")
                 typed = True
+        if steps and steps[0][0](screen):
+            os.write(fd, steps.pop(0)[1])
+            screen = b""
         p, st = os.waitpid(pid, os.WNOHANG)
         if p:
             status = st
@@ -244,6 +254,79 @@ class Alpine(unittest.TestCase):
                          self.srv.log)
         self.assertIsNotNone(st, "alpine did not quit by itself")
         self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+
+
+class Aerc(unittest.TestCase):
+    """aerc parses with go-imap (v1): envelopes, flags and UIDs must be what
+    a strict Go parser accepts, or the message list stays empty."""
+
+    def setUp(self):
+        self.srv, self.tmp = client_setup(self, "aerc", "aerc")
+        conf = os.path.join(self.tmp, ".config", "aerc")
+        os.makedirs(conf)
+        self.log = os.path.join(self.tmp, "aerc.log")
+        fd = os.open(os.path.join(conf, "accounts.conf"), os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as f:   # aerc refuses a readable accounts.conf
+            f.write("[dev]\nsource = imap+insecure://alice:pw@127.0.0.1:%d\n"
+                    "outgoing = /bin/true\ndefault = INBOX\nfrom = Alice <alice@example.org>\n"
+                    % self.srv.port)
+        with open(os.path.join(conf, "aerc.conf"), "w") as f:
+            f.write("[general]\nlog-file = %s\nlog-level = info\n" % self.log)
+
+    def test_delete_flag_move(self):
+        fill(self.srv, "INBOX", [msg(i, subject=b"report %d" % i) for i in range(1, 4)])
+        fill(self.srv, "Archive", [])
+        inbox = lambda: view(self.srv, "INBOX")
+        # The newest message is selected first: delete it, flag the next, move it.
+        steps = [(lambda scr: b"report 3" in scr, b"D"),
+                 (lambda scr: len(inbox()) == 2, b":flag\r"),
+                 (lambda scr: any("\\Flagged" in f for f in inbox().values()), b":move Archive\r"),
+                 (lambda scr: len(view(self.srv, "Archive")) == 1, b":quit\r")]
+        st = on_pty(["aerc"], self.tmp, steps=steps, term="xterm", timeout=90)
+        with open(self.log) as f:
+            log = f.read()
+        self.assertIsNotNone(st, "aerc did not quit: " + log + self.srv.log)
+        self.assertEqual(sorted(inbox()), ["report 1"], log)
+        self.assertEqual(view(self.srv, "Archive"), {"report 2": {"\\Flagged"}}, log)
+        self.assertNotIn("ERROR", log)
+
+
+class Fdm(unittest.TestCase):
+    """fdm: a mail fetcher in C with its own IMAP parser, non-interactive."""
+
+    def setUp(self):
+        self.srv, self.tmp = client_setup(self, "fdm", "fdm")
+
+    def fdm(self, extra=""):
+        conf = os.path.join(self.tmp, "fdm.conf")
+        with open(conf, "w") as f:
+            f.write('set lock-file "%s/lock"\n'
+                    'account "dev" imap server "127.0.0.1" port %d user "alice" pass "pw"%s\n'
+                    'action "mb" mbox "%s/out"\nmatch all action "mb"\n'
+                    % (self.tmp, self.srv.port, extra, self.tmp))
+        os.chmod(conf, 0o600)
+        r = subprocess.run(["fdm", "-v", "-f", conf, "fetch"], capture_output=True, text=True,
+                           timeout=120, env=dict(os.environ, HOME=self.tmp))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.log)
+        with open(os.path.join(self.tmp, "out"), "rb") as f:
+            return f.read()
+
+    def test_fetch_unseen_keep_then_all(self):
+        big = msg(3, subject=b"big", body=b"y" * 70000 + b"\r\n")
+        fill(self.srv, "INBOX", [msg(1, subject=b"one"), msg(2, subject=b"two"), big])
+        c = connect(self.srv, "INBOX")
+        c.ok("STORE 2 +FLAGS (\\Seen)")
+        c.close()
+        out = self.fdm(" new-only keep")   # the unseen ones, left on the server, marked seen
+        self.assertEqual([out.count(b"Subject: " + s) for s in (b"one", b"two", b"big")],
+                         [1, 0, 1], out[:2000])
+        self.assertIn(b"y" * 70000, out)
+        self.assertEqual(view(self.srv, "INBOX"), {s: {"\\Seen"} for s in ("one", "two", "big")})
+        os.unlink(os.path.join(self.tmp, "out"))
+        out = self.fdm("")                 # default: fetch all, then delete and expunge
+        self.assertEqual([out.count(b"Subject: " + s) for s in (b"one", b"two", b"big")],
+                         [1, 1, 1], out[:2000])
+        self.assertEqual(view(self.srv, "INBOX"), {})
 
 
 if __name__ == "__main__":
