@@ -280,6 +280,9 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 		if (!imap_p_sp(&p) || !imap_p_char(&p, '(') || !imap_p_char(&p, '~'))
 			return false;
 		utf8_item = true;
+	} else {
+		/* BINARY (RFC 3516 4.4, and RFC 9051's append-data): a literal8 */
+		(void)imap_p_char(&p, '~');
 	}
 	if (!imap_p_end(&p))
 		return false;

@@ -304,6 +304,27 @@ class Core1(unittest.TestCase):
         self.assertTrue(t.startswith("w BAD"), t)   # the ')' is missing
         c.ok("NOOP")
 
+    def test_append_literal8(self):
+        # BINARY (RFC 3516 4.4; RFC 9051 append-data): the message may be a
+        # literal8, synchronizing or not, with flags and a date before it.
+        c = self.conn()
+        c.ok("CREATE bin1")
+        msg = b"Subject: bin\r\nContent-Type: application/octet-stream\r\n\r\n\x01\xfe\r\n"
+        c.send(b"a1 APPEND bin1 ~{%d+}\r\n" % len(msg) + msg + b"\r\n")
+        _, t = c.collect("a1")
+        self.assertIn("OK [APPENDUID", t)
+        c.send(b'a2 APPEND bin1 (\\Seen) "01-Jan-2020 00:00:00 +0000" ~{%d}\r\n' % len(msg))
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send(msg + b"\r\n")
+        _, t = c.collect("a2")
+        self.assertIn("OK [APPENDUID", t)
+        c.send(b"a3 APPEND bin1 ~~{%d+}\r\n" % len(msg) + msg + b"\r\n")
+        _, t = c.collect("a3")
+        self.assertTrue(t.startswith("a3 BAD"), t)
+        c.ok("NOOP")
+        u, _ = c.ok("STATUS bin1 (MESSAGES SIZE)")
+        self.assertIn("MESSAGES 2 SIZE %d" % (2 * len(msg)), u[0])
+
     def test_append_nul_stored_as_0x80(self):
         c = self.conn()
         c.ok("CREATE nul1")
