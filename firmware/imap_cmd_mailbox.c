@@ -531,7 +531,7 @@ bool imap_status_parse(struct imap_parser *p, uint32_t *items)
 {
 	static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
 					     "UNSEEN", "SIZE", "DELETED-STORAGE", "DELETED",
-					     "HIGHESTMODSEQ" };
+					     "HIGHESTMODSEQ", "APPENDLIMIT" };
 	*items = 0;
 	if (!imap_p_char(p, '('))
 		return false;
@@ -616,8 +616,12 @@ void imap_status_write(struct imap_session *s, store_mbox_t mb, const char *name
 		imap_printf(s, "%sDELETED-STORAGE %llu", sep, (unsigned long long)((bytes + 1023u) / 1024u));
 		sep = " ";
 	}
-	if (items & IMAP_STATUS_HIGHESTMODSEQ)   /* RFC 7162 3.1.6 */
+	if (items & IMAP_STATUS_HIGHESTMODSEQ) {   /* RFC 7162 3.1.6 */
 		imap_printf(s, "%sHIGHESTMODSEQ %llu", sep, (unsigned long long)info.highestmodseq);
+		sep = " ";
+	}
+	if (items & IMAP_STATUS_APPENDLIMIT)   /* RFC 7889 3.2: the same for every mailbox */
+		imap_printf(s, "%sAPPENDLIMIT %lu", sep, (unsigned long)IMAPD_APPEND_LIMIT);
 	imap_out_str(s, ")\r\n");
 }
 

@@ -23,6 +23,7 @@ enum {
 	IMAP_STATUS_DELETED_STORAGE = 1u << 6,   /* listed before DELETED: keyword prefix */
 	IMAP_STATUS_DELETED = 1u << 7,
 	IMAP_STATUS_HIGHESTMODSEQ = 1u << 8,
+	IMAP_STATUS_APPENDLIMIT = 1u << 9,
 };
 
 /*

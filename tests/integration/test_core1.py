@@ -56,7 +56,13 @@ class Core1(unittest.TestCase):
         for cap in ("LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE",
                     "CHILDREN", "UTF8=ACCEPT"):
             self.assertIn(cap, u[0].split())
-        self.assertTrue(any(c_.startswith("APPENDLIMIT=") for c_ in u[0].split()))
+        limit = [c_ for c_ in u[0].split() if c_.startswith("APPENDLIMIT=")]
+        self.assertEqual(len(limit), 1, u)
+        # RFC 7889 3.2: the STATUS item tells the same limit, for any mailbox
+        v, _ = c.ok("STATUS INBOX (MESSAGES APPENDLIMIT)")
+        self.assertRegex(v[0], r'^\* STATUS "INBOX" \(MESSAGES \d+ APPENDLIMIT %s\)$' % limit[0][12:])
+        v, _ = c.ok('LIST "" "INBOX" RETURN (STATUS (APPENDLIMIT))')
+        self.assertIn('* STATUS "INBOX" (APPENDLIMIT %s)' % limit[0][12:], v)
 
     def test_wrong_state_is_bad(self):
         c = self.conn(login=False)
