@@ -44,6 +44,8 @@ struct imapd_slot {
 	enum slot_state state;
 	bool kick;                 /* an lwIP event since the session last ran */
 	bool greet_after_tls;      /* port 993: the session opens once TLS is up */
+	bool tls_wait;             /* port 993: no TLS context until the ClientHello comes */
+	uint32_t opened_ms;
 	uint32_t closing_since;
 };
 
@@ -242,17 +244,11 @@ static err_t imapd_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (srv.tls_up) {
 		tls_conn_init(&sl->tls, &sl->tcp.t);
 		sl->t = tls_conn_transport(&sl->tls);
-		/* Beyond IMAPD_MAX_TLS_SESSIONS there is no memory for TLS: close at
-		 * once (the slot stays free; plain sessions are unaffected). */
-		if (implicit_tls && tls_conn_start(&sl->tls) != 0) {
-			port_log(PORT_LOG_INFO, "refused a TLS connection: all %u TLS sessions busy",
-				 (unsigned)IMAPD_MAX_TLS_SESSIONS);
-			tcp_transport_detach(&sl->tcp);
-			return refuse(pcb, NULL);
-		}
 	}
 	sl->state = SLOT_OPEN;
 	sl->kick = true;
+	sl->tls_wait = implicit_tls;
+	sl->opened_ms = port_now_ms();
 	pcb_attach(pcb, sl);
 	slot_log_peer(sl, "connection from");
 	/* On the TLS port the session (and its greeting, whose capabilities
@@ -319,6 +315,31 @@ int imapd_start(const struct imapd_options *opt)
 	return 0;
 }
 
+/* Port 993: the TLS context (a fifth of the RAM budget) is taken when the
+ * ClientHello starts to arrive, so a connection that sends nothing (a port
+ * scan, a monitor's connect check, a stalled client) holds none; it is
+ * closed after the pre-login timeout. Beyond IMAPD_MAX_TLS_SESSIONS there is
+ * no memory for TLS: the connection is closed (plain sessions are
+ * unaffected). True once the handshake may run. */
+static bool tls_wait_over(struct imapd_slot *sl, uint32_t now)
+{
+	if (tcp_transport_unread(&sl->tcp) == 0) {
+		if (now - sl->opened_ms > IMAPD_PREAUTH_TIMEOUT_MS) {
+			slot_log_peer(sl, "sent no TLS handshake:");
+			slot_closing(sl);
+		}
+		return false;   /* a FIN alone is handled like any other */
+	}
+	sl->tls_wait = false;
+	if (tls_conn_start(&sl->tls) != 0) {
+		port_log(PORT_LOG_INFO, "refused a TLS connection: all %u TLS sessions busy",
+			 (unsigned)IMAPD_MAX_TLS_SESSIONS);
+		slot_closing(sl);
+		return false;
+	}
+	return true;
+}
+
 /* One pass over the slots, starting after the slot that went first last
  * time so that no session can starve the others. */
 uint32_t imapd_poll(void)
@@ -340,6 +361,11 @@ uint32_t imapd_poll(void)
 		}
 		if (sl->state != SLOT_OPEN)
 			continue;
+		if (sl->tls_wait && !tls_wait_over(sl, now)) {
+			if (sl->state == SLOT_OPEN && sl->tcp.eof)
+				slot_closing(sl);
+			continue;
+		}
 		if (tick)
 			imap_session_tick(s, now);
 		/* A finished (or failed) handshake lets the session's output flow. */

@@ -411,6 +411,27 @@ class TLSRestartAndCap(unittest.TestCase):
                     raise
                 time.sleep(0.1)
 
+    def test_silent_connections_hold_no_tls_context(self):
+        """A connection to the TLS port that sends nothing (a port scan, a
+        monitor's connect check) takes a session slot but no TLS context:
+        the cap's worth of real TLS clients still get in."""
+        m = re.search(r"tls: arena \d+ bytes for (\d+) sessions", self.srv.log)
+        cap = int(m.group(1))
+        silent = []
+        for _ in range(cap + 1):
+            c = socket.create_connection((HOST, self.srv.tls_port), timeout=10)
+            self.addCleanup(c.close)
+            silent.append(c)
+        held = [self.open_tls() for _ in range(cap)]
+        for i, s in enumerate(held):
+            s.sendall(b"n%d NOOP\r\n" % i)
+            self.assertTrue(s.makefile("rb").readline().startswith(b"n%d OK" % i))
+        self.assertNotIn("TLS sessions busy", self.srv.log)
+        # A silent one that starts its handshake now finds no context left.
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            ssl._create_unverified_context().wrap_socket(silent[0])
+        self.assertIn("all %d TLS sessions busy" % cap, self.srv.log)
+
     def test_arena_holds_cap_sessions_under_churn(self):
         """The cap's worth of sessions, handshaking and logging in (PBKDF2)
         at the same time, over and over, with every version and group: the
