@@ -467,9 +467,11 @@ static void result(struct imap_session *s, uint32_t n, uint64_t modseq)
 	if (q->count == 0) {
 		q->min = n;
 		q->min_uid = q->uid;
+		q->min_modseq = modseq;
 	}
 	q->max = n;
 	q->max_uid = q->uid;
+	q->max_modseq = modseq;
 	q->count++;
 	if (modseq > q->modseq_max)
 		q->modseq_max = modseq;
@@ -490,6 +492,20 @@ static void result(struct imap_session *s, uint32_t n, uint64_t modseq)
 	}
 }
 
+/* RFC 4731 3.2: the highest modseq of the messages returned, so with MIN
+ * and/or MAX alone, of those one or two. */
+static uint64_t returned_modseq(const struct imap_search_state *q, uint32_t ret)
+{
+	if (ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))
+		return q->modseq_max;
+	uint64_t m = 0;
+	if ((ret & IMAP_SEARCH_RET_MIN) && q->min_modseq > m)
+		m = q->min_modseq;
+	if ((ret & IMAP_SEARCH_RET_MAX) && q->max_modseq > m)
+		m = q->max_modseq;
+	return m;
+}
+
 static int search_finish(struct imap_session *s)
 {
 	struct imap_search_state *q = &s->u.search;
@@ -507,7 +523,7 @@ static int search_finish(struct imap_session *s)
 		if (prog->ret & IMAP_SEARCH_RET_COUNT)
 			imap_printf(s, " COUNT %lu", (unsigned long)q->count);
 		if (prog->uses_modseq && q->count)
-			imap_printf(s, " MODSEQ %llu", (unsigned long long)q->modseq_max);
+			imap_printf(s, " MODSEQ %llu", (unsigned long long)returned_modseq(q, prog->ret));
 	} else if (prog->uses_modseq && q->count) {
 		imap_printf(s, " (MODSEQ %llu)", (unsigned long long)q->modseq_max);
 	}

@@ -190,7 +190,8 @@ struct imap_search_state {
 	/* results */
 	uint32_t count, min, max;
 	uint32_t min_uid, max_uid;
-	uint64_t modseq_max;
+	uint64_t modseq_max;      /* over every match */
+	uint64_t min_modseq, max_modseq;   /* of the MIN and the MAX match */
 	struct imap_search_setw setw;
 	/* RETURN (SAVE): the new result, moved to the session's at the end */
 	bool save_all;            /* every match; else only the MIN/MAX ones */

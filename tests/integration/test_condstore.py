@@ -144,6 +144,25 @@ class CondStore(OneServer):
         for c in (aware, plain, other):
             c.close()
 
+    def test_esearch_modseq_of_returned_messages(self):
+        # RFC 4731 3.2: MODSEQ is the highest of the messages returned: with
+        # MIN or MAX alone, of that message; with ALL or COUNT, of all.
+        self.mailbox("cs7", 3)
+        c = connect(self.srv)
+        c.ok("ENABLE CONDSTORE")
+        c.ok("SELECT cs7")
+        ms = {}
+        for n in (1, 3, 2):
+            u, _ = c.ok("STORE %d +FLAGS (\\Seen)" % n)
+            ms.update(modseqs(u))
+        self.assertLess(ms[1], ms[3])
+        self.assertLess(ms[3], ms[2])
+        for ret, want in (("MIN", ms[1]), ("MAX", ms[3]), ("MIN MAX", ms[3]),
+                          ("COUNT", ms[2]), ("ALL", ms[2]), ("MIN COUNT", ms[2])):
+            u, _ = c.ok("SEARCH RETURN (%s) 1:3 MODSEQ 1" % ret)
+            self.assertEqual(first_match(u, r"\* ESEARCH .* MODSEQ (\d+)$"), want, (ret, u))
+        c.close()
+
     def test_modseqs_survive_restart(self):
         self.mailbox("cs5", 3)
         c = connect(self.srv, "cs5")
