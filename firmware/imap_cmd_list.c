@@ -60,14 +60,18 @@ static bool matches(const struct imap_list_state *l, const char *name)
 	return false;
 }
 
-/* Children of a mailbox (same owner): any visible, and any subscribed. */
+/* Descendants of a mailbox (same owner): any visible, any subscribed, and
+ * (LSUB only: it costs a name per descendant) any subscribed one the
+ * patterns do not match. */
 static void children(struct imap_session *s, const struct store_mbox_info *parent, bool *any,
-		     bool *subscribed)
+		     bool *subscribed, bool *sub_unmatched)
 {
+	struct imap_list_state *l = &s->u.list;
 	struct store *st = imap_store(s);
 	struct store_mbox_info info;
+	char vname[IMAP_VNAME_MAX + 1];
 	size_t len = strlen(parent->name);
-	*any = *subscribed = false;
+	*any = *subscribed = *sub_unmatched = false;
 	for (store_mbox_t mb = store_mbox_next(st, parent->user, -1); mb >= 0;
 	     mb = store_mbox_next(st, parent->user, mb)) {
 		if (store_mbox_info(st, mb, &info) != STORE_OK ||
@@ -75,9 +79,33 @@ static void children(struct imap_session *s, const struct store_mbox_info *paren
 		    !(imap_mbox_rights(s, mb) & ACL_L))
 			continue;
 		*any = true;
-		if (imap_mbox_subscribed(s, mb))
-			*subscribed = true;
+		if (!imap_mbox_subscribed(s, mb))
+			continue;
+		*subscribed = true;
+		if (l->lsub && !*sub_unmatched) {
+			imap_mbox_vname(s, info.user, info.name, vname, sizeof(vname));
+			*sub_unmatched = !matches(l, vname);
+		}
 	}
+}
+
+/* One subscription that outlived its mailbox (imap_sub_keep()): LSUB and
+ * LIST (SUBSCRIBED) report it, LIST with \NonExistent (RFC 5258 3.4). */
+static int orphan_step(struct imap_session *s)
+{
+	struct imap_list_state *l = &s->u.list;
+	struct store *st = imap_store(s);
+	char name[STORE_NAME_MAX + 1], vname[IMAP_VNAME_MAX + 1];
+	store_mbox_t mb;
+	if (imap_sub_next(st, s->user, &l->sub_cursor, name) != 1)
+		return IMAP_DONE;
+	imap_mbox_vname(s, s->user, name, vname, sizeof(vname));
+	if (store_mbox_find(st, s->user, name, &mb) == STORE_OK || !matches(l, vname))
+		return IMAP_MORE;
+	imap_out_str(s, l->lsub ? "* LSUB () \"/\" " : "* LIST (\\Subscribed \\NonExistent) \"/\" ");
+	imap_out_mailbox(s, vname);
+	imap_out_str(s, "\r\n");
+	return IMAP_MORE;
 }
 
 static int list_step(struct imap_session *s)
@@ -94,9 +122,18 @@ static int list_step(struct imap_session *s)
 			goto done;
 		return IMAP_MORE;
 	}
-	l->cursor = store_mbox_next(st, NULL, l->cursor);
-	if (l->cursor < 0)
+	if (l->orphans) {
+		if (orphan_step(s) == IMAP_MORE)
+			return IMAP_MORE;
 		goto done;
+	}
+	l->cursor = store_mbox_next(st, NULL, l->cursor);
+	if (l->cursor < 0) {
+		if (!(l->lsub || l->sel_subscribed))
+			goto done;
+		l->orphans = true;
+		return IMAP_MORE;
+	}
 	if (store_mbox_info(st, l->cursor, &info) != STORE_OK)
 		return IMAP_MORE;
 	imap_mbox_vname(s, info.user, info.name, vname, sizeof(vname));
@@ -104,16 +141,19 @@ static int list_step(struct imap_session *s)
 		return IMAP_MORE;
 
 	bool subscribed = imap_mbox_subscribed(s, l->cursor);
-	bool kids, sub_kids;
-	children(s, &info, &kids, &sub_kids);
+	bool kids, sub_kids, sub_hidden;
+	children(s, &info, &kids, &sub_kids, &sub_hidden);
 	bool childinfo = false;
+	/* RFC 3501 6.3.9: LSUB "%" names an unsubscribed parent of a subscribed
+	 * mailbox it does not reach, as \Noselect */
+	bool lsub_parent = l->lsub && !subscribed && sub_hidden;
 	uint32_t special = info.attrs & (STORE_MB_ALL | STORE_MB_ARCHIVE | STORE_MB_DRAFTS |
 					 STORE_MB_FLAGGED | STORE_MB_JUNK | STORE_MB_SENT |
 					 STORE_MB_TRASH);
 	if (l->sel_subscribed || l->lsub) {
 		if (l->recursive && sub_kids)
 			childinfo = true;
-		if (!subscribed && !childinfo)
+		if (!subscribed && !childinfo && !lsub_parent)
 			return IMAP_MORE;
 	}
 	if (l->sel_special && !special)
@@ -121,7 +161,7 @@ static int list_step(struct imap_session *s)
 
 	imap_printf(s, "* %s (", l->lsub ? "LSUB" : "LIST");
 	const char *sep = "";
-	if (info.attrs & STORE_MB_NOSELECT) {
+	if ((info.attrs & STORE_MB_NOSELECT) || lsub_parent) {
 		imap_out_str(s, "\\Noselect");
 		sep = " ";
 	}

@@ -10,6 +10,7 @@
 #include "imap_cmds.h"
 #include "imap_internal.h"
 #include "imap_mailbox.h"
+#include "port.h"
 
 #define NAME_CAP (IMAP_VNAME_MAX * 4 + 1)
 
@@ -377,6 +378,9 @@ int imap_cmd_delete(struct imap_session *s)
 		if (children)   /* keep a \Noselect node so the children stay reachable */
 			r = store_mbox_create(st, info.user, info.name,
 					      STORE_MB_NOSELECT | (info.attrs & STORE_MB_SUBSCRIBED), &mb);
+		else if ((info.attrs & STORE_MB_SUBSCRIBED) && strcmp(info.user, s->user) == 0 &&
+			 imap_sub_keep(st, info.user, info.name) != STORE_OK)
+			port_log(PORT_LOG_ERR, "DELETE %s: its subscription could not be kept", name);
 	}
 	if (r != STORE_OK)
 		imap_tagged_store_err(s, r, "DELETE");
@@ -487,6 +491,11 @@ int imap_cmd_rename(struct imap_session *s)
 		return IMAP_MORE;
 	}
 	int r = store_mbox_rename(st, rf.owner, rf.name, rt.name);
+	struct store_mbox_info info;
+	if (r == STORE_OK && strcmp(rt.owner, s->user) == 0 && imap_sub_take(st, rt.owner, rt.name) &&
+	    store_mbox_find(st, rt.owner, rt.name, &mb) == STORE_OK &&
+	    store_mbox_info(st, mb, &info) == STORE_OK)   /* the new name was subscribed */
+		r = store_mbox_set_attrs(st, mb, info.attrs | STORE_MB_SUBSCRIBED);
 	if (r != STORE_OK)
 		imap_tagged_store_err(s, r, "RENAME");
 	else
@@ -507,7 +516,10 @@ static int subscribe(struct imap_session *s, bool on)
 	if (!imap_p_end(&s->p))
 		return imap_bad_syntax(s);
 	if (imap_mbox_find(s, name, &mb) != STORE_OK || store_mbox_info(st, mb, &info) != STORE_OK) {
-		if (!on) {   /* nothing to remove is not an error worth failing over */
+		if (!on) {   /* a deleted mailbox's, or nothing to remove: not an error */
+			struct imap_mbref ref;
+			if (imap_mbox_resolve(s, name, &ref) && strcmp(ref.owner, s->user) == 0)
+				(void)imap_sub_take(st, ref.owner, ref.name);
 			imap_tagged(s, "OK", "UNSUBSCRIBE completed");
 			return IMAP_DONE;
 		}

@@ -23,6 +23,8 @@ struct imap_list_state {
 	bool lsub, sel_subscribed, sel_special, recursive;
 	bool ret_subscribed, ret_children, ret_special;
 	bool empty_pattern;       /* LIST "" "": report the delimiter only */
+	bool orphans;             /* mailboxes done; now the subscriptions that outlived theirs */
+	uint32_t sub_cursor;      /* imap_sub_next() position */
 	uint32_t status_items;    /* LIST-STATUS, 0 = none */
 	uint8_t npat;
 	uint16_t pat_off[8], pat_len[8];

@@ -120,7 +120,9 @@ int imap_mbox_create_path(struct imap_session *s, const char *vname, uint32_t at
 		path[i] = '\0';
 		if (store_mbox_find(st, ref.owner, path, &mb) == STORE_OK)
 			continue;
-		int r = store_mbox_create(st, ref.owner, path, i == len ? attrs : 0, &mb);
+		/* a subscription kept from a deleted mailbox of this name comes back */
+		uint32_t sub = !foreign && imap_sub_take(st, ref.owner, path) ? STORE_MB_SUBSCRIBED : 0;
+		int r = store_mbox_create(st, ref.owner, path, (i == len ? attrs : 0) | sub, &mb);
 		if (r != STORE_OK)
 			return r;
 		if (foreign) {
@@ -186,6 +188,76 @@ int imap_mbox_subscribe(struct imap_session *s, store_mbox_t mb, bool on)
 	}
 	r = store_cfg_del(st, key);
 	return r == STORE_NOENT ? STORE_OK : r;
+}
+
+/* Subscriptions outlive their mailbox (RFC 3501 6.3.6: a server MUST NOT
+ * drop a name from the subscription list on its own). A user's own mailbox
+ * carries its subscription as an attribute; when the mailbox is deleted the
+ * name goes to a config record "subn/<user>/<hash>" (value: the name) that
+ * LSUB and LIST (SUBSCRIBED) report, until UNSUBSCRIBE removes it or a
+ * mailbox of that name is created again and takes it back. Colliding hashes
+ * probe the next few keys. */
+#define SUBN_PROBES 4u
+
+static void subn_key(const char *user, uint32_t h, char key[STORE_CFG_KEY_MAX + 1])
+{
+	snprintf(key, STORE_CFG_KEY_MAX + 1, "subn/%s/%08lx", user, (unsigned long)h);
+}
+
+/* True with name's key in key[]; else false with a free key in key[] ("" if
+ * every probe is taken). */
+static bool subn_lookup(struct store *st, const char *user, const char *name,
+			char key[STORE_CFG_KEY_MAX + 1])
+{
+	char probe[STORE_CFG_KEY_MAX + 1], val[STORE_NAME_MAX];
+	size_t len = strlen(name);
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	key[0] = '\0';
+	for (uint32_t k = 0; k < SUBN_PROBES; k++) {
+		subn_key(user, h + k, probe);
+		int n = store_cfg_get(st, probe, val, sizeof(val));
+		if (n == STORE_NOENT) {
+			if (!key[0])
+				memcpy(key, probe, sizeof(probe));
+		} else if (n >= 0 && (size_t)n == len && memcmp(val, name, len) == 0) {
+			memcpy(key, probe, sizeof(probe));
+			return true;
+		}
+	}
+	return false;
+}
+
+int imap_sub_keep(struct store *st, const char *user, const char *name)
+{
+	char key[STORE_CFG_KEY_MAX + 1];
+	if (subn_lookup(st, user, name, key))
+		return STORE_OK;
+	if (!key[0])
+		return STORE_LIMIT;
+	return store_cfg_put(st, key, name, (uint32_t)strlen(name));
+}
+
+bool imap_sub_take(struct store *st, const char *user, const char *name)
+{
+	char key[STORE_CFG_KEY_MAX + 1];
+	return subn_lookup(st, user, name, key) && store_cfg_del(st, key) == STORE_OK;
+}
+
+int imap_sub_next(struct store *st, const char *user, uint32_t *cursor, char name[STORE_NAME_MAX + 1])
+{
+	char prefix[STORE_CFG_KEY_MAX + 1], key[STORE_CFG_KEY_MAX + 1];
+	snprintf(prefix, sizeof(prefix), "subn/%s/", user);
+	int r;
+	while ((r = store_cfg_next(st, prefix, cursor, key)) == 1) {
+		int n = store_cfg_get(st, key, name, STORE_NAME_MAX);
+		if (n >= 0) {
+			name[n] = '\0';
+			return 1;
+		}
+	}
+	return r;
 }
 
 int imap_mbox_create_defaults(struct store *st, const char *user)

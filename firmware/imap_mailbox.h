@@ -65,6 +65,12 @@ bool imap_mbox_has_children(struct imap_session *s, const char *vname);
 bool imap_mbox_subscribed(struct imap_session *s, store_mbox_t mb);
 int imap_mbox_subscribe(struct imap_session *s, store_mbox_t mb, bool on);
 const char *imap_special_use_name(uint32_t attr);
+/* Subscriptions of a user's deleted mailboxes (names in the user's own
+ * namespace): keep one, take one back (true if it was kept), and iterate
+ * (cursor from 0; 1 with the name, 0 at the end, or a store error). */
+int imap_sub_keep(struct store *st, const char *user, const char *name);
+bool imap_sub_take(struct store *st, const char *user, const char *name);
+int imap_sub_next(struct store *st, const char *user, uint32_t *cursor, char name[STORE_NAME_MAX + 1]);
 /* Default mailboxes of a new user, with their special-use attributes. */
 int imap_mbox_create_defaults(struct store *st, const char *user);
 

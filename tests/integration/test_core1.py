@@ -223,6 +223,50 @@ class Core1(unittest.TestCase):
         _, t = c.cmd('LIST (RECURSIVEMATCH) "" "*"')
         self.assertIn("BAD", t)
 
+    def test_lsub_percent_names_unsubscribed_parent(self):
+        # RFC 3501 6.3.9: "%" must return the parent, flagged \Noselect
+        c = self.conn()
+        c.ok("CREATE lp1/child")
+        c.ok("SUBSCRIBE lp1/child")
+        u, _ = c.ok('LSUB "" "lp%"')
+        self.assertEqual(u, ['* LSUB (\\Noselect) "/" "lp1"'])
+        u, _ = c.ok('LSUB "" "lp*"')
+        self.assertEqual(u, ['* LSUB () "/" "lp1/child"'])
+        c.ok("SUBSCRIBE lp1")
+        u, _ = c.ok('LSUB "" "lp%"')
+        self.assertEqual(u, ['* LSUB () "/" "lp1"'])
+
+    def test_subscription_outlives_its_mailbox(self):
+        # RFC 3501 6.3.6: the server MUST NOT drop a subscribed name on its own
+        c = self.conn()
+        c.ok("CREATE gone1")
+        c.ok("SUBSCRIBE gone1")
+        c.ok("DELETE gone1")
+        u, _ = c.ok('LSUB "" "gone*"')
+        self.assertEqual(u, ['* LSUB () "/" "gone1"'])
+        u, _ = c.ok('LIST (SUBSCRIBED) "" "gone*"')   # RFC 5258 3.4
+        self.assertEqual(u, ['* LIST (\\Subscribed \\NonExistent) "/" "gone1"'])
+        u, _ = c.ok('LIST "" "gone*"')
+        self.assertEqual(u, [])
+        c.ok("CREATE gone1")                  # the new mailbox has it back
+        u, _ = c.ok('LIST "" "gone1" RETURN (SUBSCRIBED)')
+        self.assertEqual(u, ['* LIST (\\HasNoChildren \\Subscribed) "/" "gone1"'])
+        c.ok("DELETE gone1")
+        c.ok("UNSUBSCRIBE gone1")             # and UNSUBSCRIBE removes the name
+        u, _ = c.ok('LSUB "" "gone*"')
+        self.assertEqual(u, [])
+        c.ok("CREATE gone2")
+        c.ok("SUBSCRIBE gone2")
+        c.ok("DELETE gone2")
+        c.ok("CREATE gone3")
+        c.ok("RENAME gone3 gone2")            # renamed onto a subscribed name
+        u, _ = c.ok('LSUB "" "gone*"')
+        self.assertEqual(u, ['* LSUB () "/" "gone2"'])
+        c.close()
+        c = self.conn()                       # kept on flash, not in the session
+        u, _ = c.ok('LIST (SUBSCRIBED) "" "gone*"')
+        self.assertEqual(u, ['* LIST (\\HasNoChildren \\Subscribed) "/" "gone2"'])
+
     def test_list_status(self):
         c = self.conn()
         c.ok("CREATE ls1")
