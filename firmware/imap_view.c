@@ -41,9 +41,12 @@ static void claim_recent(struct imap_session *s, const struct store_mbox_info *i
 		c->uidvalidity = info->uidvalidity;
 		c->claimed = 0;
 	}
-	if (v->readonly || c->claimed >= v->uid_max)
-		return;   /* EXAMINE never takes \Recent from others (RFC 3501 6.3.2) */
-	if (v->recent_n && v->recent_r[v->recent_n - 1].hi == c->claimed) {
+	uint32_t from = c->claimed;
+	if (v->readonly && v->recent_n && v->recent_r[v->recent_n - 1].hi > from)
+		from = v->recent_r[v->recent_n - 1].hi;
+	if (from >= v->uid_max)
+		return;
+	if (v->recent_n && v->recent_r[v->recent_n - 1].hi == from) {
 		v->recent_r[v->recent_n - 1].hi = v->uid_max;   /* nobody claimed in between */
 	} else {
 		if (v->recent_n == IMAP_RECENT_RANGES) {
@@ -51,11 +54,14 @@ static void claim_recent(struct imap_session *s, const struct store_mbox_info *i
 				(IMAP_RECENT_RANGES - 1) * sizeof(v->recent_r[0]));
 			v->recent_n--;
 		}
-		v->recent_r[v->recent_n].lo = c->claimed;
+		v->recent_r[v->recent_n].lo = from;
 		v->recent_r[v->recent_n].hi = v->uid_max;
 		v->recent_n++;
 	}
-	c->claimed = v->uid_max;
+	/* EXAMINE sees what nobody has claimed but claims nothing: it must not
+	 * take \Recent from a later SELECT (RFC 3501 6.3.2) */
+	if (!v->readonly)
+		c->claimed = v->uid_max;
 }
 
 static uint32_t count_recent(struct imap_session *s)
