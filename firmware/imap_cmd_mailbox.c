@@ -192,7 +192,7 @@ static bool select_params(struct imap_session *s)
 		goto bad;
 	do {
 		if (imap_p_keyword(p, "CONDSTORE")) {
-			imap_condstore_enable(s);
+			s->condstore = true;   /* the SELECT's own answer gives HIGHESTMODSEQ */
 			continue;
 		}
 		if (!imap_p_keyword(p, "QRESYNC"))

@@ -239,7 +239,15 @@ void imap_out_flags(struct imap_session *s, uint32_t flags, bool recent)
 	imap_out_raw(s, ")", 1);
 }
 
-void imap_condstore_enable(struct imap_session *s) { s->condstore = true; }
+/* RFC 7162 3.1: a client that enables CONDSTORE with a mailbox selected
+ * (FETCH MODSEQ, STORE UNCHANGEDSINCE, SEARCH MODSEQ, STATUS HIGHESTMODSEQ)
+ * is given the HIGHESTMODSEQ it is in step with, as SELECT would have. */
+void imap_condstore_enable(struct imap_session *s)
+{
+	if (!s->condstore && s->state == IMAP_S_SELECTED)
+		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)s->v.hms_told);
+	s->condstore = true;
+}
 
 void imap_out_flag_names(struct imap_session *s, bool wildcard)
 {

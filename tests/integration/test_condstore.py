@@ -40,8 +40,9 @@ class CondStore(OneServer):
         u, _ = c.ok("SELECT cs1")
         h = hms(u)
         self.assertIsNotNone(h, u)   # on every SELECT, CONDSTORE or not
-        u, _ = c.ok("STATUS cs1 (HIGHESTMODSEQ MESSAGES)")
-        self.assertEqual(u, ['* STATUS "cs1" (MESSAGES 5 HIGHESTMODSEQ %d)' % h])
+        u, _ = c.ok("STATUS cs1 (HIGHESTMODSEQ MESSAGES)")   # enables CONDSTORE
+        self.assertEqual(u, ["* OK [HIGHESTMODSEQ %d] Highest" % h,
+                             '* STATUS "cs1" (MESSAGES 5 HIGHESTMODSEQ %d)' % h])
         u, _ = c.ok("EXAMINE cs1 (CONDSTORE)")
         self.assertEqual(hms(u), h)
         _, t = c.cmd("SELECT cs1 (NOSUCHPARAM)")
@@ -117,7 +118,8 @@ class CondStore(OneServer):
         # 20 failures, none adjacent: more than a completion line lists
         u, t = c.cmd("STORE %s (UNCHANGEDSINCE 0) +FLAGS (\\Seen)" % odd)
         self.assertTrue(t.split()[1] == "NO" and "[LIMIT]" in t, t)
-        self.assertEqual(u, [])   # and nothing was changed
+        # nothing was changed; the STORE enabled CONDSTORE (RFC 7162 3.1)
+        self.assertEqual([ln for ln in u if "HIGHESTMODSEQ" not in ln], [])
         u, t = c.ok("STORE 1:40 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)")   # one run: listed
         self.assertIn("[MODIFIED 1:40]", t)
         c.close()
@@ -143,6 +145,18 @@ class CondStore(OneServer):
         self.assertRegex(u[0], r"^\* SEARCH 1 2 3 4 5 \(MODSEQ \d+\)$")
         for c in (aware, plain, other):
             c.close()
+
+    def test_enabling_while_selected_gives_highestmodseq(self):
+        # RFC 7162 3.1: a CONDSTORE enabling command with a mailbox selected
+        self.mailbox("cs8", 2)
+        c = connect(self.srv)
+        h = hms(c.ok("SELECT cs8")[0])
+        u, _ = c.ok("FETCH 1 (MODSEQ)")
+        self.assertEqual(hms(u), h, u)
+        self.assertEqual(u[0], "* OK [HIGHESTMODSEQ %d] Highest" % h)   # before the data
+        u, _ = c.ok("FETCH 1 (MODSEQ)")
+        self.assertIsNone(hms(u), u)          # once
+        c.close()
 
     def test_esearch_modseq_of_returned_messages(self):
         # RFC 4731 3.2: MODSEQ is the highest of the messages returned: with
