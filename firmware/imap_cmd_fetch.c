@@ -998,6 +998,11 @@ static int fetch_step(struct imap_session *s)
 			return IMAP_MORE;
 		e->vanished = false;
 	}
+	if (!e->kw_told) {   /* keywords the FLAGS below may show */
+		if (!imap_view_kw_tell(s))
+			return IMAP_MORE;
+		e->kw_told = true;   /* the loop below checks room before each message */
+	}
 	if (e->in_msg && !e->gone && !imap_msgset_refind(s, e->msg.uid, &e->msg.idx)) {
 		/* gone between slices: what is left of it is answered empty or padded */
 		e->gone = true;

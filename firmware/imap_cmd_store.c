@@ -21,15 +21,17 @@
 #endif
 
 enum { MODE_SET, MODE_ADD, MODE_REMOVE };
-enum { PH_FLAGS, PH_PERMANENT, PH_MESSAGES };
+enum { PH_KEYWORDS, PH_MESSAGES };
 
 static const char *const sys_flags[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
 					 "\\Draft" };
 
 /* Parse one flag into *bits; keywords are looked up (and for FLAGS/+FLAGS
- * created). Returns 0, or a STORE_* error / 1 for a syntax error. */
+ * created) only if apply: the first pass over the list checks everything
+ * that can fail, so that a refused command creates no keyword. Returns 0,
+ * or a STORE_* error / 1 for a syntax error. */
 static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode, uint32_t *bits,
-		     bool *created)
+		     bool *created, bool apply)
 {
 	if (f->s[0] == '\\') {
 		for (int i = 0; i < 5; i++)
@@ -42,6 +44,8 @@ static int flag_bits(struct imap_session *s, const struct imap_str *f, int mode,
 	}
 	if (f->len > STORE_KEYWORD_MAX)
 		return STORE_LIMIT;
+	if (!apply)
+		return 0;
 	char kw[STORE_KEYWORD_MAX + 1];
 	memcpy(kw, f->s, f->len);
 	kw[f->len] = '\0';
@@ -118,22 +122,16 @@ int imap_cmd_store(struct imap_session *s)
 	}
 	bool list = imap_p_char(p, '(');
 	bool created = false;
-	struct store_mbox_info info;
-	uint32_t changes_before =
-		store_mbox_info(imap_store(s), s->v.mb, &info) == STORE_OK ? info.changes : 0;
+	const struct imap_parser flags_at = *p;
 	if (!list || !imap_p_peek(p, ')')) {
 		do {
 			if (!imap_p_flag(p, &f))
 				return imap_bad_syntax(s);
-			int r = flag_bits(s, &f, c->mode, &c->bits, &created);
+			int r = flag_bits(s, &f, c->mode, &c->bits, &created, false);
 			if (r == 1)
 				return imap_bad_syntax(s);
 			if (r == STORE_LIMIT) {
 				imap_tagged(s, "NO", "[LIMIT] Too many keywords in this mailbox");
-				return IMAP_DONE;
-			}
-			if (r < 0) {
-				imap_tagged_store_err(s, r, "STORE");
 				return IMAP_DONE;
 			}
 		} while (imap_p_char(p, ' '));
@@ -150,20 +148,40 @@ int imap_cmd_store(struct imap_session *s)
 		imap_tagged(s, "BAD", "Invalid message sequence number");
 		return IMAP_DONE;
 	}
+	/* second pass: the command is sound; look up (and create) keywords */
+	struct imap_parser fp = flags_at;
+	struct store_mbox_info info;
+	uint32_t changes_before =
+		store_mbox_info(imap_store(s), s->v.mb, &info) == STORE_OK ? info.changes : 0;
+	if (!list || !imap_p_peek(&fp, ')')) {
+		do {
+			(void)imap_p_flag(&fp, &f);
+			int r = flag_bits(s, &f, c->mode, &c->bits, &created, true);
+			if (r == STORE_LIMIT) {
+				imap_tagged(s, "NO", "[LIMIT] Too many keywords in this mailbox");
+				return IMAP_DONE;
+			}
+			if (r < 0) {
+				imap_tagged_store_err(s, r, "STORE");
+				return IMAP_DONE;
+			}
+		} while (imap_p_char(&fp, ' '));
+	}
 	/* RFC 4314 4: \Seen needs 's', \Deleted 't', every other flag 'w'.
 	 * Flags the user may not change are left alone; nothing at all to
 	 * change is an error. */
-	uint32_t r = s->v.rights;
-	c->allowed = ((r & ACL_S) ? STORE_F_SEEN : 0u) | ((r & ACL_T) ? STORE_F_DELETED : 0u) |
-		     ((r & ACL_W) ? ~(uint32_t)(STORE_F_SEEN | STORE_F_DELETED) : 0u);
+	uint32_t rt = s->v.rights;
+	c->allowed = ((rt & ACL_S) ? STORE_F_SEEN : 0u) | ((rt & ACL_T) ? STORE_F_DELETED : 0u) |
+		     ((rt & ACL_W) ? ~(uint32_t)(STORE_F_SEEN | STORE_F_DELETED) : 0u);
 	if (c->mode == MODE_SET ? c->allowed == 0 : (c->bits && !(c->bits & c->allowed))) {
 		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
 	}
 	imap_msgset_init(&c->walk, &set, s->uid_cmd);
-	/* a new keyword changes FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6) */
-	c->phase = created ? PH_FLAGS : PH_MESSAGES;
-	if (created)   /* ours, and announced by the FLAGS below: not news to the view */
+	/* a new keyword (ours, or another session's that this one has not been
+	 * told of) changes FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6) */
+	c->phase = PH_KEYWORDS;
+	if (created)   /* ours, and announced by that FLAGS: not news to the view */
 		imap_view_own_change(s, changes_before, 0);
 	s->step = store_step;
 	return IMAP_MORE;
@@ -173,19 +191,10 @@ static int store_step(struct imap_session *s)
 {
 	struct imap_store_state *c = &s->u.store;
 	struct store *st = imap_store(s);
-	if (c->phase == PH_FLAGS) {
-		imap_out_str(s, "* FLAGS ");
-		imap_out_flag_names(s, false);
-		imap_out_str(s, "\r\n");
-		c->phase = PH_PERMANENT;
-		return IMAP_MORE;
-	}
-	if (c->phase == PH_PERMANENT) {
-		imap_out_str(s, "* OK [PERMANENTFLAGS ");
-		imap_out_flag_names(s, store_kw_name(st, s->v.mb, STORE_MAX_KEYWORDS - 1) == NULL);
-		imap_out_str(s, "] Flags permitted\r\n");
-		c->phase = PH_MESSAGES;
-		return IMAP_MORE;
+	if (c->phase == PH_KEYWORDS) {
+		if (!imap_view_kw_tell(s))
+			return IMAP_MORE;
+		c->phase = PH_MESSAGES;   /* the loop below checks room before each message */
 	}
 	for (int writes = 0; writes < IMAPD_STORE_SLICE; writes++) {
 		struct imap_msgset_msg m;

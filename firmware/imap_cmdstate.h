@@ -122,6 +122,7 @@ struct imap_fetch_state {
 	uint64_t modseq;          /* the message's, after any \Seen this FETCH set */
 	uint64_t changedsince;    /* CHANGEDSINCE (RFC 7162 3.1.4.1); 0: none */
 	bool vanished;            /* UID FETCH (... VANISHED): VANISHED (EARLIER) first */
+	bool kw_told;             /* FLAGS for keywords new to the session sent first */
 	struct imap_vanished van;
 	struct store_msg_stat stat;
 	/* the item being streamed */

@@ -102,6 +102,12 @@ uint32_t imap_view_uid_max(const struct imap_session *s);   /* '*' in UID sets *
  * reports the result itself: the sync need not announce it again.
  * changes_before: the mailbox's store change counter just before. */
 void imap_view_own_change(struct imap_session *s, uint32_t changes_before, uint64_t modseq);
+/* Keywords created since this session's last FLAGS (another session's
+ * STORE, an APPEND or COPY) are announced with FLAGS and PERMANENTFLAGS
+ * before any response shows them (RFC 3501 7.2.6: the client records FLAGS).
+ * Writes at most one line (within IMAPD_OUT_RESERVE) a call; true when
+ * nothing more is owed. */
+bool imap_view_kw_tell(struct imap_session *s);
 /* \Recent count for STATUS: messages no session has been told of yet. */
 uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb);
 

@@ -52,6 +52,8 @@ struct imap_view {
 	uint64_t exp_modseq;      /* expunges up to here have been announced */
 	uint64_t flag_modseq;     /* flag changes up to here have been announced */
 	uint64_t hms_told;        /* HIGHESTMODSEQ the client was last given */
+	uint32_t kw_told;         /* keywords (bit k: keyword k) the last FLAGS listed */
+	bool kw_perm_owed;        /* FLAGS sent, its PERMANENTFLAGS still to come */
 	uint32_t changes;         /* store change counter at the last sync */
 	/* UIDs (lo, hi] of each range are \Recent for us: a new range each
 	 * time another session took the messages in between */

@@ -31,6 +31,16 @@ static bool in_view(const struct imap_view *v, const struct store_msg *m)
 	return m->uid <= v->uid_max && (!m->expunged || m->modseq > v->exp_modseq);
 }
 
+/* The mailbox's keywords as a mask (bit k: keyword k exists). */
+static uint32_t kw_mask(struct store *st, store_mbox_t mb)
+{
+	uint32_t m = 0;
+	for (int k = 0; k < STORE_MAX_KEYWORDS; k++)
+		if (store_kw_name(st, mb, k))
+			m |= 1u << k;
+	return m;
+}
+
 static void claim_recent(struct imap_session *s, const struct store_mbox_info *info)
 {
 	struct imap_view *v = &s->v;
@@ -109,6 +119,29 @@ void imap_view_open(struct imap_session *s, store_mbox_t mb, bool readonly)
 	}
 	claim_recent(s, &info);
 	v->recent = count_recent(s);
+	v->kw_told = kw_mask(st, mb);   /* SELECT's FLAGS lists them */
+}
+
+bool imap_view_kw_tell(struct imap_session *s)
+{
+	struct imap_view *v = &s->v;
+	struct store *st = imap_store(s);
+	uint32_t now = kw_mask(st, v->mb);
+	if (!v->kw_perm_owed) {
+		if (!(now & ~v->kw_told))
+			return true;
+		imap_out_str(s, "* FLAGS ");
+		imap_out_flag_names(s, false);
+		imap_out_str(s, "\r\n");
+		v->kw_told = now;
+		v->kw_perm_owed = !v->readonly;   /* EXAMINE's PERMANENTFLAGS stays () */
+		return !v->kw_perm_owed;
+	}
+	imap_out_str(s, "* OK [PERMANENTFLAGS ");
+	imap_out_flag_names(s, store_kw_name(st, v->mb, STORE_MAX_KEYWORDS - 1) == NULL);
+	imap_out_str(s, "] Flags permitted\r\n");
+	v->kw_perm_owed = false;
+	return true;
 }
 
 bool imap_view_changed(const struct imap_session *s)
@@ -293,6 +326,9 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		v->sync_phase = allow_expunge ? SY_EXPUNGE : SY_FLAGS;
 		v->sync_idx = v->sync_seq = v->sync_removed = 0;
 	}
+	/* new keywords first: the FETCH updates below may show them */
+	if (!imap_view_kw_tell(s))
+		return IMAP_MORE;
 	uint32_t entries = store_msg_entries(st, v->mb);
 	uint32_t budget = IMAPD_SYNC_SCAN;
 

@@ -70,6 +70,40 @@ class StoreFlags(unittest.TestCase):
         u, _ = c.ok("STORE 4 -FLAGS (NewKeyword UnknownKw)")
         self.assertEqual(fetch_flags(u)[4][1], set())
 
+    def test_new_keyword_announced_to_other_sessions(self):
+        # RFC 3501 7.2.6: a client records FLAGS; a FETCH must not show a
+        # keyword its session's FLAGS never listed
+        fill(self.srv, "kwo", [msg(i) for i in range(1, 4)])
+        a, b, r = self.conn("kwo"), self.conn("kwo"), self.conn("kwo", examine=True)
+        a.ok("STORE 2 +FLAGS (FromA)")
+        for c, perm in ((b, True), (r, False)):
+            u, _ = c.ok("NOOP")
+            i = next(i for i, x in enumerate(u) if x.startswith("* FLAGS ("))
+            self.assertIn("FromA", u[i])
+            later = u[i + 1:]
+            self.assertEqual(any("PERMANENTFLAGS" in x and "FromA" in x for x in later), perm, u)
+            self.assertTrue(any(x.startswith("* 2 FETCH") and "FromA" in x for x in later), u)
+            u, _ = c.ok("NOOP")
+            self.assertEqual(u, [])           # told once
+        # a keyword an APPEND creates, in the session that appends too
+        u, t = b.append("kwo", msg(9), flags="ByAppend")
+        self.assertIn("OK", t)
+        u2, _ = b.ok("NOOP")
+        flags = [x for x in u + u2 if x.startswith("* FLAGS (")]
+        self.assertEqual(len(flags), 1, u + u2)
+        self.assertIn("ByAppend", flags[0])
+        # another session's keyword seen first by a FETCH: FLAGS comes first
+        a.ok("STORE 1 +FLAGS (Fetched)")
+        u, _ = r.ok("FETCH 1 (FLAGS)")
+        self.assertTrue(u[0].startswith("* FLAGS (") and "Fetched" in u[0], u)
+        # a refused STORE creates no keyword (RFC 3501 7.1.3: BAD changes nothing)
+        for bad in ("STORE 2 +FLAGS (Refused1])", "STORE 2 +FLAGS (Refused2 \\Bogus)",
+                    "STORE 99 +FLAGS (Refused3)"):
+            _, t = a.cmd(bad)
+            self.assertEqual(t.split()[1], "BAD", t)
+        u, _ = a.ok("SELECT kwo")
+        self.assertNotIn("Refused", " ".join(u))
+
     def test_keyword_limit(self):
         fill(self.srv, "kwlimit", [msg(1)])
         c = self.conn("kwlimit")

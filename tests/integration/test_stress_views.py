@@ -7,6 +7,8 @@ RFC 9051 7.5.1):
   sequence numbers;
 - a UID always has the same size and Subject (the content of every APPEND
   and COPY is recorded);
+- a FETCH shows no keyword that a FLAGS response has not listed first (a
+  keyword another session created included);
 - at the end, after a NOOP, each session's messages and the flags it was
   told equal what a fresh session sees: no flag change or expunge by another
   session went unreported;
@@ -24,7 +26,7 @@ import unittest
 from common_core2 import OneServer, connect, msg
 
 BOX = "stress"
-FLAGS = ["\\Seen", "\\Flagged", "\\Deleted", "\\Answered", "$Work"]
+FLAGS = ["\\Seen", "\\Flagged", "\\Deleted", "\\Answered", "$Work", "$Later", "NonJunk"]
 FETCH_RE = re.compile(r"^\* (\d+) FETCH \((.*)\)$", re.S)
 
 
@@ -36,6 +38,7 @@ class Session:
         self.seqs = []      # UID by sequence number (None: not learned yet)
         self.flags = {}     # UID -> flags as last reported to this session
         self.modseq = {}    # UID -> highest MODSEQ reported (QRESYNC sessions)
+        self.known = set()  # flags the last FLAGS response listed
         if qresync:   # expunges come as VANISHED, every flag report with MODSEQ
             self.c.ok("ENABLE QRESYNC")
         self.run("SELECT %s" % BOX)
@@ -58,6 +61,10 @@ class Session:
                     if not 1 <= n <= len(self.seqs):
                         self.fail("EXPUNGE of unknown message %d" % n, ln)
                     self.flags.pop(self.seqs.pop(n - 1), None)
+                continue
+            m = re.match(r"^\* FLAGS \(([^)]*)\)$", ln)
+            if m:
+                self.known = set(m.group(1).split())
                 continue
             m = re.match(r"^\* VANISHED ([\d:,]+)$", ln)
             if m:
@@ -104,8 +111,12 @@ class Session:
                 self.fail("message %d was UID %d, now %d" % (n, uid, got), ln)
             uid = self.seqs[n - 1] = got
         m = re.search(r"\bFLAGS \(([^)]*)\)", body)
-        if m and uid is not None:
-            self.flags[uid] = set(m.group(1).split()) - {"\\Recent"}
+        if m:
+            shown = set(m.group(1).split()) - {"\\Recent"}
+            if shown - self.known:   # RFC 3501 7.2.6: FLAGS lists them first
+                self.fail("flags %s shown before any FLAGS listed them" % (shown - self.known), ln)
+            if uid is not None:
+                self.flags[uid] = shown
         m = re.search(r"\bMODSEQ \((\d+)\)", body)
         if m and uid is not None:
             if int(m.group(1)) < self.modseq.get(uid, 0):
