@@ -449,12 +449,22 @@ bad_mod:
 
 /* ---- writing items ---- */
 
-static bool room(const struct imap_session *s, size_t n) { return imap_out_room(s) >= n; }
+/* Room for n bytes of an item, and for "* n FETCH (" if it opens the line. */
+#define FETCH_OPEN_MAX 24
+static bool room(const struct imap_session *s, size_t n)
+{
+	return imap_out_room(s) >= n + (s->u.fetch.sep ? 0u : FETCH_OPEN_MAX);
+}
 
+/* Before each item: the line is opened by its first item, so a message
+ * whose every item failed (BINARY of an unknown encoding) sends no empty
+ * "FETCH ()", which the grammar does not allow (RFC 9051 9, msg-att). */
 static void sep(struct imap_session *s)
 {
 	if (s->u.fetch.sep)
 		imap_out_raw(s, " ", 1);
+	else
+		imap_printf(s, "* %lu FETCH (", (unsigned long)s->u.fetch.msg.seq);
 	s->u.fetch.sep = true;
 }
 
@@ -963,7 +973,6 @@ static int message_begin(struct imap_session *s)
 	e->sep = false;
 	e->cur = 0;
 	e->phase = PH_START;
-	imap_printf(s, "* %lu FETCH (", (unsigned long)e->msg.seq);
 	return IMAP_MORE;
 }
 
@@ -1010,7 +1019,7 @@ static int fetch_step(struct imap_session *s)
 	}
 	for (unsigned begun = 0;;) {
 		if (!e->in_msg) {
-			if (begun++ >= IMAPD_FETCH_MSGS || !room(s, IMAPD_OUT_RESERVE))
+			if (begun++ >= IMAPD_FETCH_MSGS || imap_out_room(s) < IMAPD_OUT_RESERVE)
 				return IMAP_MORE;
 			int r = message_begin(s);
 			if (r == IMAP_DONE)
@@ -1034,7 +1043,8 @@ static int fetch_step(struct imap_session *s)
 			if (s->condstore && !has_item(e, FI_MODSEQ))   /* RFC 7162 3.1.4.1 */
 				imap_printf(s, " MODSEQ (%llu)", (unsigned long long)e->modseq);
 		}
-		imap_out_str(s, ")\r\n");
+		if (e->sep)
+			imap_out_str(s, ")\r\n");
 		e->in_msg = false;
 	}
 }

@@ -212,6 +212,13 @@ class Fetch(unittest.TestCase):
         self.assertEqual(literal(it["BINARY[2]<256>"]), PAYLOAD[256:272])
         u, t = self.fetch_raw(c, "FETCH 2 (BINARY.PEEK[4])")
         self.assertIn("NO [UNKNOWN-CTE]", t)
+        self.assertEqual(u, [])   # no "* 2 FETCH ()": msg-att needs an item (RFC 9051 9)
+        u, t = self.fetch_raw(c, "FETCH 2 (BINARY.SIZE[4] RFC822.SIZE)")
+        self.assertIn("NO [UNKNOWN-CTE]", t)
+        self.assertEqual(len(u), 1, u)
+        self.assertRegex(u[0], rb"^\* 2 FETCH \(RFC822\.SIZE \d+\)\r\n$")
+        u, t = self.fetch_raw(c, "UID FETCH 1:* (BINARY.PEEK[4])")
+        self.assertIn(b"* 2 FETCH (UID 2)\r\n", u)
         _, t = self.fetch_raw(c, "FETCH 2 (BINARY.PEEK[1.MIME])")
         self.assertIn(" BAD ", t)
 
