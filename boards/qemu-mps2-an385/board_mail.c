@@ -20,8 +20,6 @@
 
 #define MAIL_LINE_MAX 192
 
-static struct mail_delivery mail_d;
-
 struct mail_text {
 	struct store *s;
 	bool writing;          /* false: only count */
@@ -32,6 +30,9 @@ struct mail_text {
 	int64_t now;
 	uint32_t now_ms;
 	const void *arg;
+	/* On mail_send()'s stack (3.3 KB, mostly the MIME blob): mail is only
+	 * composed at boot, before the server runs, so no static RAM for it. */
+	struct mail_delivery *d;
 };
 
 static void mail_add(struct mail_text *t, const char *fmt, ...)
@@ -53,7 +54,7 @@ static void mail_add(struct mail_text *t, const char *fmt, ...)
 	}
 	t->len += (uint32_t)n;
 	for (int off = 0; t->writing && off < n;) {
-		int r = mail_deliver_write(&mail_d, line + off, (uint32_t)(n - off));
+		int r = mail_deliver_write(t->d, line + off, (uint32_t)(n - off));
 		if (r == STORE_AGAIN && store_poll(t->s))
 			continue;
 		if (r < 0) {
@@ -85,7 +86,8 @@ static void mail_header(struct mail_text *t, const char *subject)
 static int mail_send(struct store *s, const char *user, const void *arg,
 		     void (*compose)(struct mail_text *t))
 {
-	struct mail_text t = {s, false, 0, STORE_OK, user, port_time_unix(), port_now_ms(), arg};
+	struct mail_delivery d;
+	struct mail_text t = {s, false, 0, STORE_OK, user, port_time_unix(), port_now_ms(), arg, &d};
 	uint32_t uid;
 	int r;
 
@@ -93,7 +95,7 @@ static int mail_send(struct store *s, const char *user, const void *arg,
 	if (t.err != STORE_OK)
 		return t.err;
 	uint32_t size = t.len;
-	while ((r = mail_deliver_begin(&mail_d, s, user, "INBOX", size, 0)) == STORE_AGAIN &&
+	while ((r = mail_deliver_begin(&d, s, user, "INBOX", size, 0)) == STORE_AGAIN &&
 	       store_poll(s))
 		;
 	if (r != STORE_OK)
@@ -104,12 +106,12 @@ static int mail_send(struct store *s, const char *user, const void *arg,
 	if (t.err == STORE_OK && t.len != size)
 		t.err = STORE_INVAL;
 	if (t.err != STORE_OK) {
-		mail_deliver_abort(&mail_d);
+		mail_deliver_abort(&d);
 		return t.err;
 	}
-	while ((r = mail_deliver_commit(&mail_d, &uid)) == STORE_AGAIN) {
+	while ((r = mail_deliver_commit(&d, &uid)) == STORE_AGAIN) {
 		if (!store_poll(s)) {
-			mail_deliver_abort(&mail_d);
+			mail_deliver_abort(&d);
 			return STORE_NOSPACE;
 		}
 	}
