@@ -18,8 +18,9 @@ bool imap_msgset_check(struct imap_session *s, const struct imap_seqset *set)
 {
 	size_t c = 0;
 	uint32_t lo, hi;
+	/* hi 0: "*" of an empty mailbox, BAD as well (RFC 9051 9, seq-number) */
 	while (imap_seqset_next(set, &c, s->v.exists, &lo, &hi))
-		if (hi > s->v.exists)
+		if (hi > s->v.exists || hi == 0)
 			return false;
 	return true;
 }

@@ -64,6 +64,26 @@ class Core1(unittest.TestCase):
         v, _ = c.ok('LIST "" "INBOX" RETURN (STATUS (APPENDLIMIT))')
         self.assertIn('* STATUS "INBOX" (APPENDLIMIT %s)' % limit[0][12:], v)
 
+    def test_star_of_empty_mailbox_is_bad(self):
+        # RFC 9051 9 (seq-number): BAD for a sequence number above the
+        # message count, "*" of an empty mailbox included; UIDs are not
+        # numbers in use, so UID commands and SEARCH just find nothing
+        c = self.conn()
+        c.ok("CREATE empty1")
+        c.ok("SELECT empty1")
+        for cmd in ("FETCH * FLAGS", "FETCH 1:* FLAGS", "STORE * +FLAGS (\\Seen)",
+                    "COPY * INBOX", "MOVE 1:* INBOX"):
+            _, t = c.cmd(cmd)
+            self.assertEqual(t.split()[1], "BAD", (cmd, t))
+        for cmd in ("UID FETCH * FLAGS", "UID FETCH 1:* FLAGS", "UID STORE * +FLAGS (\\Seen)",
+                    "SEARCH 1:*", "UID COPY 1:* INBOX"):
+            u, t = c.cmd(cmd)
+            self.assertEqual(t.split()[1], "OK", (cmd, t))
+        c.append("empty1", MSG)
+        c.ok("NOOP")
+        u, _ = c.ok("FETCH * (UID)")
+        self.assertEqual(u, ["* 1 FETCH (UID 1)"])
+
     def test_wrong_state_is_bad(self):
         c = self.conn(login=False)
         for cmd in ("SELECT INBOX", "LIST \"\" *", "CHECK", "FETCH 1 FLAGS", "ENABLE UTF8=ACCEPT"):
