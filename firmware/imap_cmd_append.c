@@ -249,10 +249,16 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 		return false;
 	if (!imap_p_sp(&p))
 		return false;
+	/* From here on the literal is the message: arguments that do not parse
+	 * are answered BAD with the reason (and a non-synchronizing literal is
+	 * read and dropped), not taken for some other command's literal. */
+	const char *bad = NULL;
 	if (imap_p_char(&p, '(')) {
-		while (!imap_p_char(&p, ')')) {
-			if (!imap_p_flag(&p, &f))
-				return false;
+		while (!bad && !imap_p_char(&p, ')')) {
+			if (!imap_p_flag(&p, &f)) {
+				bad = "Invalid flag list";
+				break;
+			}
 			static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged",
 							   "\\Deleted", "\\Draft" };
 			bool known = false;
@@ -267,25 +273,27 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 			}
 			(void)imap_p_char(&p, ' ');
 		}
-		if (!imap_p_end(&p) && !imap_p_sp(&p))
-			return false;
+		if (!bad && !imap_p_end(&p) && !imap_p_sp(&p))
+			bad = "Expected SP after the flag list";
 	}
-	if (imap_p_peek(&p, '"')) {
+	if (!bad && imap_p_peek(&p, '"')) {
 		if (!imap_p_date_time(&p, &date, &tz) || !imap_p_sp(&p))
-			return false;
+			bad = "Invalid date-time";
 	}
 	/* RFC 6855 4: "UTF8" SP "(" literal8 ")" carries a UTF-8 message */
 	bool utf8_item = false;
-	if (imap_p_keyword(&p, "UTF8")) {
+	if (bad) {
+		/* answered below */
+	} else if (imap_p_keyword(&p, "UTF8")) {
 		if (!imap_p_sp(&p) || !imap_p_char(&p, '(') || !imap_p_char(&p, '~'))
-			return false;
+			bad = "Expected UTF8 (~{n}";
 		utf8_item = true;
 	} else {
 		/* BINARY (RFC 3516 4.4, and RFC 9051's append-data): a literal8 */
 		(void)imap_p_char(&p, '~');
 	}
-	if (!imap_p_end(&p))
-		return false;
+	if (!bad && !imap_p_end(&p))
+		bad = "Unexpected characters before the message literal";
 
 	/* It is the message literal: this command now owns the input. */
 	memcpy(s->tag, tag.s, tag.len);
@@ -304,6 +312,10 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 	store_mbox_t mb;
 	struct store_mbox_info info;
 	a->close_paren = utf8_item;
+	if (bad) {
+		refuse(s, nonsync, n, "BAD", bad);
+		return true;
+	}
 	if (s->state == IMAP_S_NOTAUTH) {
 		refuse(s, nonsync, n, "BAD", "Not authenticated");
 		return true;

@@ -395,6 +395,22 @@ class Core1(unittest.TestCase):
         u, _ = c.ok("STATUS bin1 (MESSAGES SIZE)")
         self.assertIn("MESSAGES 2 SIZE %d" % (2 * len(msg)), u[0])
 
+    def test_append_bad_arguments_answered_before_the_message(self):
+        # a bad date or flag list is BAD with the reason, and a synchronizing
+        # literal is not asked for; a non-synchronizing one is read and dropped
+        c = self.conn()
+        c.ok("CREATE badap")
+        for args, why in (('"31-Feb-2024 00:00:00 +0000"', "date-time"),
+                          ('(\\Seen "x")', "flag list"), ("(\\Seen)x", "flag list")):
+            c.send("a1 APPEND badap %s {5}\r\n" % args)
+            ln = c.line().decode()
+            self.assertTrue(ln.startswith("a1 BAD") and why in ln, ln)
+            c.send("a2 APPEND badap %s {5+}\r\nhello\r\n" % args)
+            _, t = c.collect("a2")
+            self.assertTrue(t.startswith("a2 BAD") and why in t, t)
+        u, _ = c.ok("STATUS badap (MESSAGES)")
+        self.assertIn("MESSAGES 0", u[0])
+
     def test_append_nul_stored_as_0x80(self):
         c = self.conn()
         c.ok("CREATE nul1")
