@@ -10,8 +10,36 @@ void imap_msgset_init(struct imap_msgset *w, const struct imap_seqset *set, bool
 	w->set = *set;
 	w->uid = uid || set->dollar;   /* '$' is kept as UIDs whatever the command */
 	w->in_range = false;
-	w->cursor = 0;
+	w->cursor = w->range_at = 0;
 	w->next = w->hi = 0;
+	w->order = 0;
+}
+
+/* 1 if every range starts above the previous one's end (the usual set,
+ * and '$', whose runs ascend): no message can come twice; else 2. */
+static uint8_t set_order(const struct imap_seqset *set, uint32_t max)
+{
+	size_t c = 0;
+	uint32_t lo, hi, prev = 0;
+	bool first = true;
+	while (imap_seqset_next(set, &c, max, &lo, &hi)) {
+		if (!first && lo <= prev)
+			return 2;
+		first = false;
+		prev = hi;
+	}
+	return 1;
+}
+
+/* Was v in a range before the current one? Only asked of unordered sets. */
+static bool seen_before(const struct imap_msgset *w, uint32_t v, uint32_t max)
+{
+	size_t c = 0;
+	uint32_t lo, hi;
+	while (c < w->range_at && imap_seqset_next(&w->set, &c, max, &lo, &hi))
+		if (v >= (lo ? lo : 1u) && v <= hi)
+			return true;
+	return false;
 }
 
 bool imap_msgset_check(struct imap_session *s, const struct imap_seqset *set)
@@ -28,11 +56,14 @@ bool imap_msgset_check(struct imap_session *s, const struct imap_seqset *set)
 bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap_msgset_msg *m)
 {
 	struct store *st = imap_store(s);
+	uint32_t max = w->uid ? imap_view_uid_max(s) : s->v.exists;
+	if (!w->order)
+		w->order = w->set.dollar ? 1 : set_order(&w->set, max);
 	for (;;) {
 		if (!w->in_range) {
 			size_t c = w->cursor;
 			uint32_t lo, hi;
-			uint32_t max = w->uid ? imap_view_uid_max(s) : s->v.exists;
+			w->range_at = w->cursor;
 			if (w->set.dollar) {
 				if (!imap_runs_run(&s->saved, w->cursor, &lo, &hi))
 					return false;
@@ -55,6 +86,8 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 		}
 		if (!w->uid) {
 			m->seq = w->next++;
+			if (w->order == 2 && seen_before(w, m->seq, max))
+				continue;
 			if (!imap_view_seq_to_idx(s, m->seq, &m->idx))
 				continue;
 			struct store_msg e;
@@ -74,6 +107,8 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 			continue;
 		}
 		w->next = e.uid + 1;
+		if (w->order == 2 && seen_before(w, e.uid, max))
+			continue;
 		if (!imap_view_uid_to_seq(s, e.uid, &m->seq, &m->idx))
 			continue;
 		m->uid = e.uid;

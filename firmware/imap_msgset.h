@@ -5,7 +5,10 @@
  * The walk keeps only numbers (the range being walked and the next value),
  * never store index positions, so it survives other sessions purging
  * tombstones between slices. Ranges are visited in the order the client gave
- * them. A UID walk skips UIDs that are not in the view; a sequence walk
+ * them; a message named twice (overlapping ranges, "1,1") is visited once,
+ * so COPY makes one copy and STORE (UNCHANGEDSINCE) does not report its own
+ * change as a conflict (RFC 9051 9 lets a server coalesce overlaps). A UID
+ * walk skips UIDs that are not in the view; a sequence walk
  * covers every number (imap_msgset_check() first rejects numbers above the
  * view's message count). '$' (SEARCHRES) walks the session's saved result,
  * always by UID.
@@ -26,7 +29,9 @@ struct imap_msgset {
 	bool uid;                 /* a UID set */
 	bool in_range;
 	uint32_t cursor;          /* imap_seqset_next() position */
+	uint32_t range_at;        /* cursor where the current range starts */
 	uint32_t next, hi;        /* next value to try within the current range */
+	uint8_t order;            /* 0: not looked at yet, 1: ranges ascend, 2: they may overlap */
 };
 
 /* One message of the walk. */

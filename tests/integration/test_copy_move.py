@@ -49,6 +49,26 @@ class CopyMove(OneServer):
         self.assertEqual(m.group(1), "1,3,5:6")
         self.assertEqual(m.group(2), "1:4")
 
+    def test_message_named_twice_is_handled_once(self):
+        # RFC 9051 9: a server may coalesce overlaps; copying twice would
+        # duplicate mail, and STORE (UNCHANGEDSINCE) would report its own
+        # change as a conflict (RFC 7162 3.1.3)
+        c = self.box("dup1", 5, dst="dup1dst")
+        _, t = c.ok("UID COPY 1,1 dup1dst")
+        self.assertIn("[COPYUID", t)
+        self.assertRegex(t, r"COPYUID \d+ 1 1\]")
+        _, t = c.ok("COPY 3,1:4,2 dup1dst")      # client order, each once
+        self.assertRegex(t, r"COPYUID \d+ 3,1:2,4 2:5\]")
+        u, _ = c.ok("FETCH 1,1,2:1 (UID)")
+        self.assertEqual(u, ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)"])
+        u, t = c.ok("STORE 2,2 (UNCHANGEDSINCE 999999) +FLAGS (\\Seen)")
+        self.assertNotIn("MODIFIED", t)
+        self.assertEqual(len([x for x in u if x.startswith("* 2 FETCH")]), 1, u)
+        u, t = c.ok("MOVE 1:2,2 dup1dst")
+        self.assertEqual(expunges(u), [1, 1])
+        u, _ = c.ok("STATUS dup1dst (MESSAGES)")
+        self.assertIn("MESSAGES 7", u[0])        # 1 + 4 + 2, nothing twice
+
     def test_copyuid_long_sets(self):
         c = self.box("c4", 40, dst="c4dst")
         odd = ",".join(str(i) for i in range(1, 20, 2))          # 10 runs: fits
