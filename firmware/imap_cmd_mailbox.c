@@ -298,13 +298,14 @@ int imap_cmd_create(struct imap_session *s)
 	if (!arg_mailbox(s, name))
 		return IMAP_DONE;
 	if (imap_p_char(p, ' ')) {
-		/* create-param: "(" "USE" SP "(" use-attr *(SP use-attr) ")" ")" */
+		/* create-param (RFC 6154 6): "(" "USE" SP "(" [use-attr *(SP use-attr)] ")" ")",
+		 * a use-attr being "\" atom */
 		struct imap_str f;
 		if (!imap_p_char(p, '(') || !imap_p_keyword(p, "USE") || !imap_p_sp(p) ||
 		    !imap_p_char(p, '('))
 			return imap_bad_syntax(s);
-		do {
-			if (!imap_p_flag(p, &f))
+		while (!imap_p_peek(p, ')')) {
+			if (!imap_p_flag(p, &f) || f.s[0] != '\\')
 				return imap_bad_syntax(s);
 			size_t i, n = sizeof(special_uses) / sizeof(special_uses[0]);
 			for (i = 0; i < n; i++)
@@ -316,7 +317,9 @@ int imap_cmd_create(struct imap_session *s)
 				return IMAP_DONE;
 			}
 			attrs |= special_uses[i].attr;
-		} while (imap_p_char(p, ' '));
+			if (!imap_p_char(p, ' '))
+				break;
+		}
 		if (!imap_p_char(p, ')') || !imap_p_char(p, ')'))
 			return imap_bad_syntax(s);
 	}
@@ -370,8 +373,11 @@ int imap_cmd_delete(struct imap_session *s)
 		imap_tagged(s, "NO", "[INUSE] Mailbox has inferior hierarchical names");
 		return IMAP_DONE;
 	}
-	if (s->state == IMAP_S_SELECTED && s->v.mb == mb)
+	if (s->state == IMAP_S_SELECTED && s->v.mb == mb) {
+		/* back to the authenticated state: say so (RFC 9051 7.1, CLOSED) */
 		imap_select_close(s);
+		imap_out_str(s, "* OK [CLOSED] The selected mailbox is being deleted\r\n");
+	}
 	int r = store_mbox_delete(st, mb);
 	if (r == STORE_OK) {
 		imap_acl_drop(st, info.uidvalidity);

@@ -195,6 +195,19 @@ class Core1(unittest.TestCase):
         self.assertIn("\\Sent", u[0])
         _, t = c.cmd("CREATE Bad (USE (\\Bogus))")
         self.assertIn("NO [USEATTR]", t)
+        c.ok("CREATE NoUse (USE ())")            # RFC 6154 6: the list may be empty
+        _, t = c.cmd("CREATE Bad2 (USE (Sent))")  # a use-attr starts with "\"
+        self.assertEqual(t.split()[1], "BAD", t)
+        c.ok("CREATE Two (USE (\\Archive \\Flagged))")
+
+    def test_delete_selected_mailbox_says_closed(self):
+        c = self.conn()
+        c.ok("CREATE delsel")
+        c.ok("SELECT delsel")
+        u, _ = c.ok("DELETE delsel")
+        self.assertTrue(any(x.startswith("* OK [CLOSED]") for x in u), u)
+        _, t = c.cmd("FETCH 1 UID")
+        self.assertEqual(t.split()[1], "BAD", t)   # authenticated state now
 
     def test_inbox_case_insensitive(self):
         c = self.conn()
