@@ -361,8 +361,12 @@ bool imap_mailbox_name(struct imap_session *s, struct imap_str *in, char *out, s
 		       const char **why)
 {
 	int n;
+	if (in->len >= cap) {   /* longer than any decoding can fit */
+		*why = "Mailbox name too long";
+		return false;
+	}
 	if (imap_utf8_names(s)) {
-		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len)) {
+		if (!mutf7_utf8_valid(in->s, in->len)) {
 			*why = "Invalid UTF-8 mailbox name";
 			return false;
 		}

@@ -199,6 +199,8 @@ class Core1(unittest.TestCase):
         _, t = c.cmd("CREATE Bad2 (USE (Sent))")  # a use-attr starts with "\"
         self.assertEqual(t.split()[1], "BAD", t)
         c.ok("CREATE Two (USE (\\Archive \\Flagged))")
+        _, t = c.cmd("CREATE " + "x" * 1000)      # the reason, not "invalid UTF-7"
+        self.assertTrue(t.split()[1] == "NO" and "too long" in t, t)
 
     def test_delete_selected_mailbox_says_closed(self):
         c = self.conn()
