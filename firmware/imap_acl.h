@@ -33,6 +33,15 @@ enum {
 #define ACL_CHARS "lrswipkxtea"
 #define ACL_MAX_ENTRIES 32
 
+/* The flags (STORE_F_*) a user with these rights may set, change or bring
+ * in with APPEND and COPY (RFC 4314 4): \Seen needs 's', \Deleted 't',
+ * every other flag and keyword 'w'. */
+static inline uint32_t imap_acl_flag_mask(uint32_t rights)
+{
+	return ((rights & ACL_S) ? STORE_F_SEEN : 0u) | ((rights & ACL_T) ? STORE_F_DELETED : 0u) |
+	       ((rights & ACL_W) ? ~(uint32_t)(STORE_F_SEEN | STORE_F_DELETED) : 0u);
+}
+
 /* Rights of login on a mailbox owned by owner (uidvalidity identifies it). */
 uint32_t imap_acl_rights(struct store *st, uint32_t uidvalidity, const char *owner,
 			 const char *login);

@@ -123,6 +123,12 @@ static int set_or_delete(struct imap_session *s, bool set)
 		imap_tagged(s, "NO", "[CANNOT] The owner's rights cannot be changed");
 		return IMAP_DONE;
 	}
+	if (set && ident[0] == '-') {
+		/* RFC 4314 2: negative rights ("-ident") are optional; an entry we
+		 * would store but not enforce must not be accepted */
+		imap_tagged(s, "NO", "[CANNOT] Negative rights are not supported");
+		return IMAP_DONE;
+	}
 	int r = set ? imap_acl_set(imap_store(s), t.info.uidvalidity, ident, mode, rights)
 		    : imap_acl_delete(imap_store(s), t.info.uidvalidity, ident);
 	if (r != STORE_OK)

@@ -333,10 +333,15 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 		refuse(s, nonsync, n, "NO", "[TRYCREATE] Mailbox doesn't exist");
 		return true;
 	}
-	if (!(imap_mbox_rights(s, mb) & ACL_I)) {
+	uint32_t rights = imap_mbox_rights(s, mb);
+	if (!(rights & ACL_I)) {
 		refuse(s, nonsync, n, "NO", "[NOPERM] Permission denied");
 		return true;
 	}
+	/* flags the user may not set are dropped, not refused (RFC 4314 4) */
+	flags &= imap_acl_flag_mask(rights);
+	if (!(rights & ACL_W))
+		nkw = 0;
 	if (n > IMAPD_APPEND_LIMIT) {
 		refuse(s, nonsync, n, "NO", "[TOOBIG] Message exceeds APPENDLIMIT");
 		return true;

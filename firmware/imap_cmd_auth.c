@@ -244,20 +244,22 @@ static int sasl_plain(struct imap_session *s, char *b64, size_t len)
 		len = 0;   /* empty initial response */
 	int bad = mbedtls_base64_decode(msg, sizeof(msg) - 1, &n, (const unsigned char *)b64, len);
 	mbedtls_platform_zeroize(b64, len);
-	if (bad) {
+	if (bad && bad != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL) {
 		imap_tagged(s, "BAD", "Invalid base64 in SASL response");
 		return IMAP_DONE;
 	}
-	msg[n] = '\0';
+	msg[bad ? 0 : n] = '\0';
 	const char *authz = (const char *)msg;
-	const char *z1 = memchr(msg, 0, n);
-	const char *z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - (const char *)msg)) : NULL;
+	const char *end = (const char *)msg + (bad ? 0 : n);
+	const char *z1 = memchr(msg, 0, (size_t)(end - authz));
+	const char *z2 = z1 ? memchr(z1 + 1, 0, (size_t)(end - (z1 + 1))) : NULL;
 	int r;
-	if (!z1 || !z2) {
-		imap_tagged(s, "BAD", "Malformed PLAIN response");
-		r = IMAP_DONE;
-	} else if (strlen(z1 + 1) > IMAPD_USER_MAX || strlen(z2 + 1) > IMAPD_PASS_MAX ||
-		   (authz[0] && strcmp(authz, z1 + 1) != 0)) {
+	/* Longer than any name and password we keep, empty, without its two
+	 * NULs or with a third (RFC 4616 2: no NUL in the password): the
+	 * credentials are rejected, as a wrong password is. */
+	if (bad || !z1 || !z2 || memchr(z2 + 1, 0, (size_t)(end - (z2 + 1))) ||
+	    strlen(z1 + 1) > IMAPD_USER_MAX || strlen(z2 + 1) > IMAPD_PASS_MAX ||
+	    (authz[0] && strcmp(authz, z1 + 1) != 0)) {
 		login_failed(s);
 		r = s->sleeping ? IMAP_AGAIN : IMAP_DONE;
 	} else {

@@ -82,7 +82,8 @@ static int copy_common(struct imap_session *s, bool move)
 	}
 	/* RFC 4314 4: 'i' on the target; MOVE also takes the messages away,
 	 * which needs 't' and 'e' on the source (RFC 6851 3.3) */
-	if (!(imap_mbox_rights(s, c->dst) & ACL_I) ||
+	c->dst_rights = imap_mbox_rights(s, c->dst);
+	if (!(c->dst_rights & ACL_I) ||
 	    (move && (s->v.rights & (ACL_T | ACL_E)) != (ACL_T | ACL_E))) {
 		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;
@@ -103,8 +104,10 @@ static int fix_keywords(struct imap_session *s, uint32_t src_flags, uint32_t new
 {
 	struct imap_copy_state *c = &s->u.copy;
 	struct store *st = imap_store(s);
-	uint32_t want = src_flags & STORE_F_SYSTEM_MASK;
-	for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+	/* only the flags the user may set in the target come along (RFC 4314 4) */
+	uint32_t mask = imap_acl_flag_mask(c->dst_rights);
+	uint32_t want = src_flags & STORE_F_SYSTEM_MASK & mask;
+	for (int k = 0; k < STORE_MAX_KEYWORDS && (c->dst_rights & ACL_W); k++) {
 		const char *kw;
 		if (!(src_flags & STORE_F_KEYWORD(k)) || !(kw = store_kw_name(st, s->v.mb, k)))
 			continue;

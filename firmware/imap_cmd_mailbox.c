@@ -34,12 +34,23 @@ static bool arg_mailbox(struct imap_session *s, char *name)
 /* A name to create (CREATE, RENAME's target): a trailing delimiter only
  * declares the intent to create children (RFC 3501 6.3.3). Answers NO and
  * returns false if the name may not be created. */
+/* name is the namespace prefix prefix ("Shared/") without its "/" */
+static bool is_ns_root(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix) - 1;
+	return strlen(name) == n && strncmp(name, prefix, n) == 0;
+}
+
 static bool new_name(struct imap_session *s, char *name)
 {
 	size_t len = strlen(name);
 	if (len > 1 && name[len - 1] == '/')
 		name[len - 1] = '\0';
 	const char *why = imap_mbox_name_check(name);
+	/* a personal "Shared" or "Other Users" would hide the namespace of that
+	 * name (its mailboxes listed under a mailbox with no children) */
+	if (!why && (is_ns_root(name, IMAP_NS_OTHER) || is_ns_root(name, IMAP_NS_SHARED)))
+		why = "The name of a namespace (see NAMESPACE)";
 	if (why)
 		imap_tagged(s, "NO", "[CANNOT] %s", why);
 	return why == NULL;
@@ -156,11 +167,7 @@ static int select_report2(struct imap_session *s)
 static int select_report_perm(struct imap_session *s)
 {
 	imap_out_str(s, "* OK [PERMANENTFLAGS ");
-	if (s->v.readonly)
-		imap_out_str(s, "()");
-	else
-		imap_out_flag_names(s, store_kw_name(imap_store(s), s->v.mb, STORE_MAX_KEYWORDS - 1) ==
-					       NULL);
+	imap_out_permanent_flags(s);
 	imap_out_str(s, "] Flags permitted\r\n");
 	s->step = select_report2;
 	return IMAP_MORE;

@@ -170,9 +170,7 @@ int imap_cmd_store(struct imap_session *s)
 	/* RFC 4314 4: \Seen needs 's', \Deleted 't', every other flag 'w'.
 	 * Flags the user may not change are left alone; nothing at all to
 	 * change is an error. */
-	uint32_t rt = s->v.rights;
-	c->allowed = ((rt & ACL_S) ? STORE_F_SEEN : 0u) | ((rt & ACL_T) ? STORE_F_DELETED : 0u) |
-		     ((rt & ACL_W) ? ~(uint32_t)(STORE_F_SEEN | STORE_F_DELETED) : 0u);
+	c->allowed = imap_acl_flag_mask(s->v.rights);
 	if (c->mode == MODE_SET ? c->allowed == 0 : (c->bits && !(c->bits & c->allowed))) {
 		imap_tagged(s, "NO", "[NOPERM] Permission denied");
 		return IMAP_DONE;

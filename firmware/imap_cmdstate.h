@@ -160,6 +160,7 @@ struct imap_copy_state {
 	struct store_copy copy;
 	store_mbox_t dst;
 	uint32_t dst_validity;
+	uint32_t dst_rights;       /* ACL_* on the target: which flags come along */
 	uint8_t phase;
 	bool move;
 	bool busy;                /* a store copy of msg is in progress */

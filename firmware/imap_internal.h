@@ -54,6 +54,9 @@ void imap_condstore_enable(struct imap_session *s);
 /* Every flag the selected mailbox knows, for FLAGS / PERMANENTFLAGS
  * (wildcard adds "\*": new keywords may be created). */
 void imap_out_flag_names(struct imap_session *s, bool wildcard);
+/* The PERMANENTFLAGS list: the flags this user may change in the selected
+ * mailbox ("()" when it is read-only), "\*" while new keywords fit. */
+void imap_out_permanent_flags(struct imap_session *s);
 /* Tagged completion: imap_tagged(s, "OK", "[READ-WRITE] SELECT completed").
  * The whole line, tag included, is at most IMAP_DONE_LINE_MAX bytes. */
 #define IMAP_DONE_LINE_MAX (IMAPD_TAG_MAX + 320)

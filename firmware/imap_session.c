@@ -14,6 +14,7 @@
 
 #include "imap_cmds.h"
 #include "imap_caps.h"
+#include "imap_acl.h"
 #include "imap_internal.h"
 #include "mutf7.h"
 #include "port.h"
@@ -262,6 +263,38 @@ void imap_out_flag_names(struct imap_session *s, bool wildcard)
 	imap_out_str(s, wildcard ? " \\*)" : ")");
 }
 
+void imap_out_permanent_flags(struct imap_session *s)
+{
+	/* What this user may change (RFC 4314 4; RFC 3501 7.1: PERMANENTFLAGS
+	 * lists the flags the client can change permanently) */
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} sys[] = { { STORE_F_ANSWERED, "\\Answered" }, { STORE_F_FLAGGED, "\\Flagged" },
+		    { STORE_F_DELETED, "\\Deleted" }, { STORE_F_SEEN, "\\Seen" },
+		    { STORE_F_DRAFT, "\\Draft" } };
+	uint32_t mask = s->v.readonly ? 0 : imap_acl_flag_mask(s->v.rights);
+	const char *sep = "";
+	imap_out_raw(s, "(", 1);
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (mask & sys[i].flag) {
+			imap_printf(s, "%s%s", sep, sys[i].name);
+			sep = " ";
+		}
+	if (mask & STORE_F_KEYWORD0) {   /* 'w': keywords, and new ones while the table has room */
+		for (int k = 0; k < STORE_MAX_KEYWORDS; k++) {
+			const char *kw = store_kw_name(imap_store(s), s->v.mb, k);
+			if (kw) {
+				imap_printf(s, "%s%s", sep, kw);
+				sep = " ";
+			}
+		}
+		if (!store_kw_name(imap_store(s), s->v.mb, STORE_MAX_KEYWORDS - 1))
+			imap_printf(s, "%s\\*", sep);
+	}
+	imap_out_raw(s, ")", 1);
+}
+
 /* The tagged line is held back until the selected mailbox's updates have been
  * sent (RFC 3501 7: untagged data precedes the completion result). */
 #define DONE_LINE_MAX IMAP_DONE_LINE_MAX   /* tag, OK [CAPABILITY ...] Logged in */
@@ -446,7 +479,11 @@ static void start_command(struct imap_session *s)
 	s->phase = IMAP_PH_EXEC;
 	s->noexp = false;
 
-	if (!imap_p_tag(p, &tag) || tag.len > IMAPD_TAG_MAX) {
+	/* a tag runs to the first space: "a+" or "x*" is not the tag "a" of
+	 * some other command the client may be waiting for */
+	if (!imap_p_tag(p, &tag) || tag.len > IMAPD_TAG_MAX ||
+	    (p->pos < p->len && p->buf[p->pos] != ' ' && p->buf[p->pos] != '\r' &&
+	     p->buf[p->pos] != '\n')) {
 		imap_tagged(s, "BAD", "Invalid tag");
 		s->phase = IMAP_PH_FINISH;
 		return;

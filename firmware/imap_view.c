@@ -138,7 +138,7 @@ bool imap_view_kw_tell(struct imap_session *s)
 		return !v->kw_perm_owed;
 	}
 	imap_out_str(s, "* OK [PERMANENTFLAGS ");
-	imap_out_flag_names(s, store_kw_name(st, v->mb, STORE_MAX_KEYWORDS - 1) == NULL);
+	imap_out_permanent_flags(s);
 	imap_out_str(s, "] Flags permitted\r\n");
 	v->kw_perm_owed = false;
 	return true;

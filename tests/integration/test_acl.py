@@ -120,6 +120,53 @@ class Acl(unittest.TestCase):
         a.ok("SETACL target carol +i")
         c.ok('COPY 1 "Other Users/alice/target"')
 
+    def test_insert_right_brings_no_flags(self):
+        # RFC 4314 4: APPEND and COPY into a mailbox set only the flags the
+        # user may set there ('s' \Seen, 't' \Deleted, 'w' the rest)
+        a, b = self.conn("alice"), self.conn("bob")
+        a.ok("CREATE drop1")
+        a.ok("SETACL drop1 bob lri")
+        _, t = b.append('"Other Users/alice/drop1"', MSG, flags="\\Seen \\Deleted \\Flagged kwB")
+        self.assertIn("OK", t)
+        b.ok("CREATE mine")
+        b.append("mine", MSG, flags="\\Deleted \\Seen \\Answered kwC")
+        b.ok("SELECT mine")
+        b.ok('COPY 1 "Other Users/alice/drop1"')
+        u, _ = a.ok("SELECT drop1")
+        self.assertIn("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)", u)
+        u, _ = a.ok("FETCH 1:2 FLAGS")
+        self.assertEqual(u, ["* 1 FETCH (FLAGS (\\Recent))", "* 2 FETCH (FLAGS (\\Recent))"])
+        a.ok("EXPUNGE")                       # nothing is \Deleted: both stay
+        u, _ = a.ok("STATUS drop1 (MESSAGES)")
+        self.assertIn("MESSAGES 2", u[0])
+        a.ok("SETACL drop1 bob lrist")        # with 's' and 't' those two come along
+        b.ok('COPY 1 "Other Users/alice/drop1"')
+        a.ok("NOOP")
+        u, _ = a.ok("FETCH 3 FLAGS")
+        self.assertEqual(u, ["* 3 FETCH (FLAGS (\\Seen \\Deleted \\Recent))"])
+
+    def test_permanentflags_follow_rights(self):
+        a, b = self.conn("alice"), self.conn("bob")
+        a.ok("CREATE pf1")
+        a.ok("SETACL pf1 bob lrs")
+        u, _ = b.ok('SELECT "Other Users/alice/pf1"')
+        self.assertIn("* OK [PERMANENTFLAGS (\\Seen)] Flags permitted", u)
+        a.ok("SETACL pf1 bob lrstw")
+        u, _ = b.ok('SELECT "Other Users/alice/pf1"')
+        self.assertIn("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+                      "Flags permitted", u)
+
+    def test_refused_names_and_rights(self):
+        a = self.conn("alice")
+        for name in ("Shared", '"Other Users"'):   # namespace names (RFC 2342)
+            _, t = a.cmd("CREATE %s" % name)
+            self.assertTrue(t.split()[1] == "NO" and "namespace" in t, t)
+        a.ok("CREATE neg1")
+        _, t = a.cmd("SETACL neg1 -bob r")   # negative rights are not enforced: refused
+        self.assertTrue(t.split()[1] == "NO" and "[CANNOT]" in t, t)
+        u, _ = a.ok("GETACL neg1")
+        self.assertNotIn("-bob", u[0])
+
     def test_shared_namespace(self):
         a, b = self.conn("alice"), self.conn("bob")
         a.ok('CREATE "Shared/board"')

@@ -122,6 +122,21 @@ class Core1(unittest.TestCase):
         self.assertTrue(t.startswith("b BAD"), t)
         _, t = c3.cmd("AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice\0bad").decode())
         self.assertIn("NO [AUTHENTICATIONFAILED]", t)
+        # RFC 4616: a third NUL (the password would be cut at it), an empty
+        # message, one longer than any user and password: credentials
+        # rejected (NO), not a syntax error, and no login
+        for msg in (b"\0alice\0pw\0junk", b"", b"\0" + b"a" * 60 + b"\0" + b"p" * 150):
+            c4 = self.conn(login=False)
+            _, t = c4.cmd("AUTHENTICATE PLAIN " + (base64.b64encode(msg).decode() or "="))
+            self.assertIn("NO [AUTHENTICATIONFAILED]", t)
+
+    def test_invalid_tag_is_untagged_bad(self):
+        # "a+" is not the tag "a" (which another command may carry)
+        c = self.conn()
+        for line in ("a+ NOOP", "x* NOOP", "(a NOOP"):
+            c.send(line + "\r\n")
+            self.assertEqual(c.line(), b"* BAD Invalid tag\r\n")
+        c.ok("NOOP")
 
     def test_logout(self):
         c = self.conn()
