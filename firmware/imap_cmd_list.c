@@ -89,6 +89,72 @@ static void children(struct imap_session *s, const struct store_mbox_info *paren
 	}
 }
 
+/* A mailbox another user owns, that this session may list (and for LSUB,
+ * has subscribed): its visible name in vname. */
+static bool foreign_listed(struct imap_session *s, store_mbox_t mb, char *vname, size_t cap)
+{
+	struct imap_list_state *l = &s->u.list;
+	struct store_mbox_info info;
+	if (store_mbox_info(imap_store(s), mb, &info) != STORE_OK || strcmp(info.user, s->user) == 0 ||
+	    !(imap_mbox_rights(s, mb) & ACL_L) || (l->lsub && !imap_mbox_subscribed(s, mb)))
+		return false;
+	imap_mbox_vname(s, info.user, info.name, vname, cap);
+	/* LSUB names a parent only for a subscribed mailbox the pattern does
+	 * not reach itself (RFC 3501 6.3.9) */
+	return !(l->lsub && matches(l, vname));
+}
+
+/* The levels above other users' mailboxes ("Other Users", "Other Users/bob",
+ * "Shared", and a parent this user may not see) are no mailboxes of this
+ * user's, yet "%" must reach them to browse down (RFC 3501 6.3.8, 6.3.9;
+ * RFC 4314 4): each is listed once, \Noselect, for the first mailbox below
+ * it. One level a step. */
+static int levels_step(struct imap_session *s)
+{
+	struct imap_list_state *l = &s->u.list;
+	struct store *st = imap_store(s);
+	char vname[IMAP_VNAME_MAX + 1], other[IMAP_VNAME_MAX + 1];
+	for (;;) {
+		if (l->ldepth == 0) {
+			l->lcursor = store_mbox_next(st, NULL, l->lcursor);
+			if (l->lcursor < 0)
+				return IMAP_DONE;
+			l->ldepth = 1;
+		}
+		if (!foreign_listed(s, l->lcursor, vname, sizeof(vname))) {
+			l->ldepth = 0;
+			continue;
+		}
+		/* the ldepth-th '/' ends the level looked at */
+		char *cut = vname;
+		for (uint8_t d = 0; cut && d < l->ldepth; d++)
+			cut = strchr(d ? cut + 1 : cut, '/');
+		if (!cut) {
+			l->ldepth = 0;
+			continue;
+		}
+		l->ldepth++;
+		*cut = '\0';
+		store_mbox_t mb;
+		if (!matches(l, vname) ||
+		    (imap_mbox_find(s, vname, &mb) == STORE_OK && (imap_mbox_rights(s, mb) & ACL_L)))
+			continue;   /* not asked for, or listed as a mailbox of its own */
+		size_t n = strlen(vname);
+		bool before = false;
+		for (store_mbox_t o = store_mbox_next(st, NULL, -1); o >= 0 && o != l->lcursor && !before;
+		     o = store_mbox_next(st, NULL, o))
+			before = foreign_listed(s, o, other, sizeof(other)) &&
+				 strncmp(other, vname, n) == 0 && other[n] == '/';
+		if (before)
+			continue;   /* listed already, for that one */
+		imap_out_str(s, l->lsub ? "* LSUB (\\Noselect) \"/\" " :
+					  "* LIST (\\Noselect \\HasChildren) \"/\" ");
+		imap_out_mailbox(s, vname);
+		imap_out_str(s, "\r\n");
+		return IMAP_MORE;
+	}
+}
+
 /* One subscription that outlived its mailbox (imap_sub_keep()): LSUB and
  * LIST (SUBSCRIBED) report it, LIST with \NonExistent (RFC 5258 3.4). */
 static int orphan_step(struct imap_session *s)
@@ -127,9 +193,26 @@ static int list_step(struct imap_session *s)
 			return IMAP_MORE;
 		goto done;
 	}
+	if (l->levels) {
+		if (levels_step(s) == IMAP_MORE)
+			return IMAP_MORE;
+		l->levels = false;
+		if (!l->lsub)
+			goto done;
+		l->orphans = true;
+		return IMAP_MORE;
+	}
 	l->cursor = store_mbox_next(st, NULL, l->cursor);
 	if (l->cursor < 0) {
-		if (!(l->lsub || l->sel_subscribed))
+		/* LIST-EXTENDED selections (SUBSCRIBED, SPECIAL-USE) list mailboxes
+		 * only; plain LIST and LSUB go on to the levels above others' */
+		if (!l->sel_subscribed && !l->sel_special) {
+			l->levels = true;
+			l->lcursor = -1;
+			l->ldepth = 0;
+			return IMAP_MORE;
+		}
+		if (!l->sel_subscribed)
 			goto done;
 		l->orphans = true;
 		return IMAP_MORE;

@@ -23,7 +23,10 @@ struct imap_list_state {
 	bool lsub, sel_subscribed, sel_special, recursive;
 	bool ret_subscribed, ret_children, ret_special;
 	bool empty_pattern;       /* LIST "" "": report the delimiter only */
-	bool orphans;             /* mailboxes done; now the subscriptions that outlived theirs */
+	bool levels;              /* mailboxes done; now the levels above others' mailboxes */
+	int16_t lcursor;          /* levels: the mailbox whose ancestors are looked at */
+	uint8_t ldepth;           /* levels: its next ancestor ('/' count) */
+	bool orphans;             /* then the subscriptions that outlived their mailbox */
 	uint32_t sub_cursor;      /* imap_sub_next() position */
 	uint32_t status_items;    /* LIST-STATUS, 0 = none */
 	uint8_t npat;

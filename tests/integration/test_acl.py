@@ -156,6 +156,29 @@ class Acl(unittest.TestCase):
         self.assertIn("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
                       "Flags permitted", u)
 
+    def test_percent_browses_down_to_others_mailboxes(self):
+        # RFC 3501 6.3.8/6.3.9, RFC 4314 4: the levels above a mailbox one
+        # may list are reachable with "%", as \Noselect, even when they are
+        # no mailbox (the namespace, the owner) or one not visible to us
+        a, c = self.conn("alice"), self.conn("carol")
+        a.ok("CREATE deep1/inner")
+        a.ok("SETACL deep1/inner carol lr")   # not deep1 itself
+        names = lambda u: [x.split('"/" ', 1)[1] for x in u]
+        u, _ = c.ok('LIST "" "%"')
+        self.assertIn('* LIST (\\Noselect \\HasChildren) "/" "Other Users"', u)
+        u, _ = c.ok('LIST "" "Other Users/%"')
+        self.assertIn('* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice"', u)
+        self.assertEqual(len(names(u)), len(set(names(u))), u)   # each level once
+        u, _ = c.ok('LIST "" "Other Users/alice/%"')
+        self.assertIn('* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice/deep1"', u)
+        u, _ = c.ok('LIST "" "Other Users/alice/deep1/%"')
+        self.assertEqual(names(u), ['"Other Users/alice/deep1/inner"'])
+        c.ok('SUBSCRIBE "Other Users/alice/deep1/inner"')
+        u, _ = c.ok('LSUB "" "Other Users/%"')
+        self.assertEqual(u, ['* LSUB (\\Noselect) "/" "Other Users/alice"'])
+        u, _ = c.ok('LSUB "" "Other Users/*"')    # "*" reaches it: no parents
+        self.assertEqual(u, ['* LSUB () "/" "Other Users/alice/deep1/inner"'])
+
     def test_refused_names_and_rights(self):
         a = self.conn("alice")
         for name in ("Shared", '"Other Users"'):   # namespace names (RFC 2342)
