@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "imap_acl.h"
 #include "imap_internal.h"
 
 enum { SY_IDLE, SY_EXPUNGE, SY_FLAGS, SY_EXISTS };
@@ -134,7 +135,9 @@ bool imap_view_kw_tell(struct imap_session *s)
 		imap_out_flag_names(s, false);
 		imap_out_str(s, "\r\n");
 		v->kw_told = now;
-		v->kw_perm_owed = !v->readonly;   /* EXAMINE's PERMANENTFLAGS stays () */
+		/* PERMANENTFLAGS lists keywords only for who may set them ('w');
+		 * EXAMINE's stays () */
+		v->kw_perm_owed = !v->readonly && (v->rights & ACL_W);
 		return !v->kw_perm_owed;
 	}
 	imap_out_str(s, "* OK [PERMANENTFLAGS ");
