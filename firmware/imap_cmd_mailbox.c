@@ -28,24 +28,26 @@ static bool arg_mailbox(struct imap_session *s, char *name)
 		imap_tagged(s, "NO", "[CANNOT] %s", why);
 		return false;
 	}
+	/* A trailing delimiter only declares the intent to create children
+	 * (RFC 3501 6.3.3); no name ends in one, so "box/" is "box" for every
+	 * command, not just CREATE. */
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '/')
+		name[len - 1] = '\0';
 	return true;
 }
 
-/* A name to create (CREATE, RENAME's target): a trailing delimiter only
- * declares the intent to create children (RFC 3501 6.3.3). Answers NO and
- * returns false if the name may not be created. */
-/* name is the namespace prefix prefix ("Shared/") without its "/" */
+/* name is the namespace prefix ("Shared/") without its "/" */
 static bool is_ns_root(const char *name, const char *prefix)
 {
 	size_t n = strlen(prefix) - 1;
 	return strlen(name) == n && strncmp(name, prefix, n) == 0;
 }
 
+/* A name to create (CREATE, RENAME's target). Answers NO and returns false
+ * if the name may not be created. */
 static bool new_name(struct imap_session *s, char *name)
 {
-	size_t len = strlen(name);
-	if (len > 1 && name[len - 1] == '/')
-		name[len - 1] = '\0';
 	const char *why = imap_mbox_name_check(name);
 	/* a personal "Shared" or "Other Users" would hide the namespace of that
 	 * name (its mailboxes listed under a mailbox with no children) */

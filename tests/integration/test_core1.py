@@ -217,6 +217,17 @@ class Core1(unittest.TestCase):
         _, t = c.cmd("CREATE " + "x" * 1000)      # the reason, not "invalid UTF-7"
         self.assertTrue(t.split()[1] == "NO" and "too long" in t, t)
 
+    def test_trailing_delimiter_names_the_same_mailbox(self):
+        # CREATE "ts1/" creates "ts1" (RFC 3501 6.3.3); every other command
+        # reads "ts1/" as "ts1" too
+        c = self.conn()
+        c.ok('CREATE "ts1/"')
+        for cmd in ('SELECT "ts1/"', 'STATUS "ts1/" (MESSAGES)', 'SUBSCRIBE "ts1/"',
+                    'RENAME "ts1/" "ts2/"', 'EXAMINE "ts2/"', 'DELETE "ts2/"'):
+            c.ok(cmd)
+        u, _ = c.ok('LIST "" "ts*"')
+        self.assertEqual(u, [])
+
     def test_delete_selected_mailbox_says_closed(self):
         c = self.conn()
         c.ok("CREATE delsel")
