@@ -89,6 +89,14 @@ static void children(struct imap_session *s, const struct store_mbox_info *paren
 	}
 }
 
+/* A LIST/LSUB line for a name that is no mailbox of the session's own. */
+static void name_line(struct imap_session *s, const char *head, const char *vname)
+{
+	imap_out_str(s, head);
+	imap_out_mailbox(s, vname);
+	imap_out_str(s, "\r\n");
+}
+
 /* A mailbox another user owns, that this session may list (and for LSUB,
  * has subscribed): its visible name in vname. */
 static bool foreign_listed(struct imap_session *s, store_mbox_t mb, char *vname, size_t cap)
@@ -147,10 +155,8 @@ static int levels_step(struct imap_session *s)
 				 strncmp(other, vname, n) == 0 && other[n] == '/';
 		if (before)
 			continue;   /* listed already, for that one */
-		imap_out_str(s, l->lsub ? "* LSUB (\\Noselect) \"/\" " :
-					  "* LIST (\\Noselect \\HasChildren) \"/\" ");
-		imap_out_mailbox(s, vname);
-		imap_out_str(s, "\r\n");
+		name_line(s, l->lsub ? "* LSUB (\\Noselect) \"/\" " :
+				       "* LIST (\\Noselect \\HasChildren) \"/\" ", vname);
 		return IMAP_MORE;
 	}
 }
@@ -168,9 +174,8 @@ static int orphan_step(struct imap_session *s)
 	imap_mbox_vname(s, s->user, name, vname, sizeof(vname));
 	if (store_mbox_find(st, s->user, name, &mb) == STORE_OK || !matches(l, vname))
 		return IMAP_MORE;
-	imap_out_str(s, l->lsub ? "* LSUB () \"/\" " : "* LIST (\\Subscribed \\NonExistent) \"/\" ");
-	imap_out_mailbox(s, vname);
-	imap_out_str(s, "\r\n");
+	name_line(s, l->lsub ? "* LSUB () \"/\" " : "* LIST (\\Subscribed \\NonExistent) \"/\" ",
+		  vname);
 	return IMAP_MORE;
 }
 
