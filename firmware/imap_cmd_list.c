@@ -116,7 +116,7 @@ static bool foreign_listed(struct imap_session *s, store_mbox_t mb, char *vname,
  * "Shared", and a parent this user may not see) are no mailboxes of this
  * user's, yet "%" must reach them to browse down (RFC 3501 6.3.8, 6.3.9;
  * RFC 4314 4): each is listed once, \Noselect, for the first mailbox below
- * it. One level a step. */
+ * it. At most one line, and one mailbox's levels, a step. */
 static int levels_step(struct imap_session *s)
 {
 	struct imap_list_state *l = &s->u.list;
@@ -139,7 +139,7 @@ static int levels_step(struct imap_session *s)
 			cut = strchr(d ? cut + 1 : cut, '/');
 		if (!cut) {
 			l->ldepth = 0;
-			continue;
+			return IMAP_MORE;   /* a slice a mailbox: the checks below read ACLs */
 		}
 		l->ldepth++;
 		*cut = '\0';
