@@ -78,7 +78,7 @@
 #define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 4 * 1024)
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
-#define PBUF_POOL_SIZE 2              /* unused here; 2 x 1.5 KB keeps lwIP's TCP_WND check */
+#define PBUF_POOL_SIZE 0              /* received frames are PBUF_RAM (lan9118.c); no pool */
 
 #define LWIP_STATS 0
 #define LWIP_STATS_DISPLAY 0
