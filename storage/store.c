@@ -562,7 +562,7 @@ static void replay_rename(struct store *s, const struct rec *r)
 static int replay_flags(struct store *s, uint64_t lo, const struct rec *r, bool expunge)
 {
 	const uint8_t *b = s->scratch + SMALL_HDR;
-	uint32_t uid = get32(b + 4), flags = get32(b + 8), idx;
+	uint32_t uid = get32(b + 4), flags = get32(b + 8), msg = get32(b + 20), idx;
 	uint64_t modseq = get64(b + (expunge ? 8 : 12));
 	bool exact;
 	struct store_mbox *m;
@@ -590,16 +590,20 @@ static int replay_flags(struct store *s, uint64_t lo, const struct rec *r, bool 
 		m->log_bytes -= mr.len + (mr.meta_len ? meta_len(s, mr.meta_len) : 0);
 		entry_remove_range(s, k, idx, 1);
 	} else {
-		uint32_t cf;
-		uint64_t cm;
+		uint32_t at = ent_loc(s, x);
+		bool fr = (x->w & EF_FLAGREC) != 0;
+		struct rec cur;
 
 		/* The entry moves to a FLAGS record newer than its state, or to
 		 * the collector's copy of the FLAGS record it points at (same
 		 * modseq). A FLAGS record whose modseq a moved message's commit
-		 * block already carries is dead. */
-		if ((e = ent_state(s, x, &cf, &cm)) != 0)
+		 * block already carries is dead. A live one always names the
+		 * entry's current message record: one that does not is ignored
+		 * rather than let the index point at a record the collector
+		 * would not keep. */
+		if ((e = fr ? flag_rec(s, at, &cur) : msg_rec(s, at, &cur)) != 0)
 			return e;
-		if (modseq > cm || (modseq == cm && (x->w & EF_FLAGREC)))
+		if (msg == (fr ? cur.msg : at) && (modseq > cur.modseq || (modseq == cur.modseq && fr)))
 			x->w = ent_live_w(s, flags, lo_phys(s, lo), true);
 	}
 	return STORE_OK;
