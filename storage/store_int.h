@@ -145,8 +145,9 @@ int rec_put_small(struct store *s, uint8_t type, uint8_t slot, uint32_t body, ui
 /* Read and check the record at lo. Returns 1 if valid, 0 if not a valid
  * record (erased, torn or corrupt), or a negative store error. A small
  * record is read whole into s->scratch (its CRC covers it); a message
- * record's header and commit block are read, never its data. */
-int rec_read(struct store *s, uint64_t lo, struct rec *r);   /* message headers: not via scratch */
+ * record's header and commit block are read (not via the scratch buffer),
+ * never its data. */
+int rec_read(struct store *s, uint64_t lo, struct rec *r);
 int commit_read(struct store *s, uint64_t msg_lo, uint32_t size, struct rec *r);
 
 /* ---- store.c internals used by the collector and checker ---- */
