@@ -11,7 +11,6 @@
 
 #define APPEND_SLICE 4096u        /* data bytes accepted per append_write call */
 #define COPY_SLICE 4096u          /* data bytes copied per store_msg_copy call */
-#define MODSEQ_MAX 0xffffffffull  /* RAM keeps 32 bits of a modseq */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -143,10 +142,15 @@ static void slot_reset(struct store *s, int mb)
 	m->start = start;
 }
 
+static struct store_rec_cache *rc_slot(struct store *s, uint32_t loc)
+{
+	return &s->rc[(loc ^ (loc >> 11)) % STORE_REC_CACHE];
+}
+
 /* Read what a message record says about itself. */
 int msg_rec(struct store *s, uint32_t loc, struct rec *r)
 {
-	struct store_rec_cache *c = &s->rc[(loc ^ (loc >> 11)) % STORE_REC_CACHE];
+	struct store_rec_cache *c = rc_slot(s, loc);
 	int e;
 
 	if (c->loc_plus1 == loc + 1u) {
@@ -160,6 +164,82 @@ int msg_rec(struct store *s, uint32_t loc, struct rec *r)
 		return STORE_CORRUPT;
 	c->loc_plus1 = loc + 1u;  /* only what is committed: it is final */
 	c->r = *r;
+	return STORE_OK;
+}
+
+/* Read a FLAGS record: one flash read on a cache miss, into a local buffer
+ * (callers may hold a small record in the scratch buffer). */
+int flag_rec(struct store *s, uint32_t loc, struct rec *r)
+{
+	struct store_rec_cache *c = rc_slot(s, loc);
+	uint8_t b[SMALL_HDR + FLAGS_BODY + 4u];
+	const uint8_t *p = b + SMALL_HDR;
+
+	if (c->loc_plus1 == loc + 1u) {
+		*r = c->r;
+		return STORE_OK;
+	}
+	if (log_read(s, phys_lo(s, loc), b, sizeof(b)))
+		return STORE_IO;
+	if (b[0] != REC_FLAGS || get16(b + 2) != FLAGS_BODY ||
+	    get32(p + FLAGS_BODY) != crc32_update(0, b, SMALL_HDR + FLAGS_BODY))
+		return STORE_CORRUPT;
+	memset(r, 0, sizeof(*r));
+	r->type = REC_FLAGS;
+	r->slot = b[1];
+	r->body = FLAGS_BODY;
+	r->len = small_len(s, FLAGS_BODY);
+	r->uidv = get32(p);
+	r->uid = get32(p + 4);
+	r->flags = get32(p + 8);
+	r->modseq = get64(p + 12);
+	r->msg = get32(p + 20);
+	c->loc_plus1 = loc + 1u;
+	c->r = *r;
+	return STORE_OK;
+}
+
+int ent_msg(struct store *s, const struct store_entry *x, struct rec *r, uint32_t *loc)
+{
+	uint32_t at = ent_loc(s, x);
+	int e;
+
+	if (x->w & EF_EXPUNGED)
+		return STORE_NOENT;
+	if (x->w & EF_FLAGREC) {
+		if ((e = flag_rec(s, at, r)) != 0)
+			return e;
+		if (r->uid != x->uid)
+			return STORE_CORRUPT;
+		at = r->msg;
+	}
+	if ((e = msg_rec(s, at, r)) != 0)
+		return e;
+	if (r->uid != x->uid)
+		return STORE_CORRUPT;
+	if (loc)
+		*loc = at;
+	return STORE_OK;
+}
+
+int ent_state(struct store *s, const struct store_entry *x, uint32_t *flags, uint64_t *modseq)
+{
+	uint32_t at = ent_loc(s, x);
+	struct rec r;
+	int e;
+
+	if (x->w & EF_EXPUNGED) {
+		*flags = 0;   /* a tombstone keeps no flags */
+		*modseq = ent_tomb_modseq(x);
+		return STORE_OK;
+	}
+	e = x->w & EF_FLAGREC ? flag_rec(s, at, &r) : msg_rec(s, at, &r);
+	if (e)
+		return e;
+	if (r.uid != x->uid)
+		return STORE_CORRUPT;
+	*flags = (x->w & STORE_F_SYSTEM_MASK) | (r.flags & ~(uint32_t)0xffu);
+	*modseq = r.modseq;
 	return STORE_OK;
 }
 
@@ -369,20 +449,14 @@ static void replay_msg(struct store *s, uint64_t lo, const struct rec *r)
 		m->hms = r->modseq;
 	entry_find(s, k, r->uid, &idx, &exact);
 	if (exact) {
-		/* a moved copy: the later record is where the message lives now */
-		struct store_entry *x = entry_at(s, k, idx);
-
-		x->loc = lo_phys(s, lo);
-		if (r->modseq >= x->modseq) {
-			x->flags = r->flags & EF_API_MASK;
-			x->modseq = (uint32_t)r->modseq;
-		}
+		/* A moved copy: the later record is where the message lives now.
+		 * Its commit block holds the state at the end of the move; any
+		 * FLAGS record before it in the log is no newer (see FORMAT.md). */
+		entry_at(s, k, idx)->w = ent_live_w(s, r->flags, lo_phys(s, lo), false);
 		return;
 	}
 	e.uid = r->uid;
-	e.flags = r->flags & EF_API_MASK;
-	e.loc = lo_phys(s, lo);
-	e.modseq = (uint32_t)r->modseq;
+	e.w = ent_live_w(s, r->flags, lo_phys(s, lo), false);
 	if (entry_insert(s, k, idx, &e)) {
 		/* within one build replay never holds more than a past state did:
 		 * this image comes from a build with more message slots */
@@ -485,17 +559,18 @@ static void replay_rename(struct store *s, const struct rec *r)
 		s->over_limits = true;
 }
 
-static void replay_flags(struct store *s, const struct rec *r, bool expunge)
+static int replay_flags(struct store *s, uint64_t lo, const struct rec *r, bool expunge)
 {
 	const uint8_t *b = s->scratch + SMALL_HDR;
-	uint32_t uid = get32(b + 4), idx;
+	uint32_t uid = get32(b + 4), flags = get32(b + 8), msg = get32(b + 20), idx;
 	uint64_t modseq = get64(b + (expunge ? 8 : 12));
 	bool exact;
 	struct store_mbox *m;
-	int k;
+	struct store_entry *x;
+	int k, e;
 
 	if (r->body != (expunge ? EXPUNGE_BODY : FLAGS_BODY) || (k = replay_slot(s, r->slot, get32(b))) < 0)
-		return;
+		return STORE_OK;
 	m = &s->mbox[k];
 	replay_counters(s, modseq);
 	if (modseq > m->hms)
@@ -504,21 +579,34 @@ static void replay_flags(struct store *s, const struct rec *r, bool expunge)
 		m->uidnext = uid + 1u;
 	entry_find(s, k, uid, &idx, &exact);
 	if (!exact)
-		return;
+		return STORE_OK;
+	x = entry_at(s, k, idx);
 	if (expunge) {
 		struct rec mr;
 
-		if (msg_rec(s, entry_at(s, k, idx)->loc, &mr) == STORE_OK) {
-			m->size -= mr.size;
-			m->log_bytes -= mr.len + (mr.meta_len ? meta_len(s, mr.meta_len) : 0);
-		}
+		if ((e = ent_msg(s, x, &mr, NULL)) != 0)
+			return e;
+		m->size -= mr.size;
+		m->log_bytes -= mr.len + (mr.meta_len ? meta_len(s, mr.meta_len) : 0);
 		entry_remove_range(s, k, idx, 1);
-	} else if (modseq > entry_at(s, k, idx)->modseq) {
-		struct store_entry *x = entry_at(s, k, idx);
+	} else {
+		uint32_t at = ent_loc(s, x);
+		bool fr = (x->w & EF_FLAGREC) != 0;
+		struct rec cur;
 
-		x->flags = (get32(b + 8) & EF_API_MASK) | EF_FLAGREC;
-		x->modseq = (uint32_t)modseq;
+		/* The entry moves to a FLAGS record newer than its state, or to
+		 * the collector's copy of the FLAGS record it points at (same
+		 * modseq). A FLAGS record whose modseq a moved message's commit
+		 * block already carries is dead. A live one always names the
+		 * entry's current message record: one that does not is ignored
+		 * rather than let the index point at a record the collector
+		 * would not keep. */
+		if ((e = fr ? flag_rec(s, at, &cur) : msg_rec(s, at, &cur)) != 0)
+			return e;
+		if (msg == (fr ? cur.msg : at) && (modseq > cur.modseq || (modseq == cur.modseq && fr)))
+			x->w = ent_live_w(s, flags, lo_phys(s, lo), true);
 	}
+	return STORE_OK;
 }
 
 static void replay_cfg(struct store *s, uint64_t lo, const struct rec *r, bool del)
@@ -557,11 +645,13 @@ static void replay_cfg(struct store *s, uint64_t lo, const struct rec *r, bool d
 	}
 }
 
-static void replay(struct store *s, uint64_t lo, const struct rec *r)
+/* Errors: only flash reads of the entries' own records (a FLAGS record or
+ * an expunge needs the message's state). */
+static int replay(struct store *s, uint64_t lo, const struct rec *r)
 {
 	if (r->oversize) {
 		s->over_limits = true;
-		return;
+		return STORE_OK;
 	}
 	switch (r->type) {
 	case REC_MSG: replay_msg(s, lo, r); break;
@@ -580,12 +670,13 @@ static void replay(struct store *s, uint64_t lo, const struct rec *r)
 		}
 		break;
 	case REC_RENAME: replay_rename(s, r); break;
-	case REC_FLAGS: replay_flags(s, r, false); break;
-	case REC_EXPUNGE: replay_flags(s, r, true); break;
+	case REC_FLAGS: return replay_flags(s, lo, r, false);
+	case REC_EXPUNGE: return replay_flags(s, lo, r, true);
 	case REC_CFG: replay_cfg(s, lo, r, false); break;
 	case REC_CFGDEL: replay_cfg(s, lo, r, true); break;
 	default: break;   /* META, TAIL: nothing to index */
 	}
+	return STORE_OK;
 }
 
 /* First record at or after sector lsn (up to last), or FIRST_NONE... as a
@@ -654,8 +745,8 @@ static int mount_walk(struct store *s, uint32_t last, bool do_replay, uint64_t *
 		if (e < 0)
 			return e;
 		if (e == 1) {
-			if (do_replay)
-				replay(s, pos, &r);
+			if (do_replay && (e = replay(s, pos, &r)) != 0)
+				return e;
 			pos = lo_adv(s, pos, r.len);
 			continue;
 		}
@@ -694,11 +785,11 @@ static void mount_finish(struct store *s)
 		for (uint32_t i = 0; i < m->count; i++) {
 			const struct store_entry *x = entry_at(s, k, i);
 
-			if (!(x->flags & STORE_F_SEEN))
+			if (!(x->w & STORE_F_SEEN))
 				m->unseen++;
 			if (x->uid >= m->uidnext)
 				m->uidnext = x->uid + 1u;
-			if (x->flags & EF_FLAGREC)
+			if (x->w & EF_FLAGREC)
 				s->live_bytes += small_len(s, FLAGS_BODY);
 		}
 		s->live_msgs += m->count;
@@ -1020,9 +1111,9 @@ int store_mbox_delete(struct store *s, store_mbox_t mb)
 	for (uint32_t i = 0; i < m->count; i++) {
 		const struct store_entry *x = entry_at(s, mb, i);
 
-		if (!(x->flags & EF_EXPUNGED)) {
+		if (!(x->w & EF_EXPUNGED)) {
 			s->live_msgs--;
-			if (x->flags & EF_FLAGREC)
+			if (x->w & EF_FLAGREC)
 				s->live_bytes -= small_len(s, FLAGS_BODY);
 		}
 	}
@@ -1172,9 +1263,24 @@ int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_m
 		return STORE_INVAL;
 	x = entry_at(s, mb, idx);
 	out->uid = x->uid;
-	out->flags = x->flags & EF_API_MASK;
-	out->modseq = x->modseq;
-	out->expunged = (x->flags & EF_EXPUNGED) != 0;
+	out->expunged = (x->w & EF_EXPUNGED) != 0;
+	return ent_state(s, x, &out->flags, &out->modseq);
+}
+
+int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
+{
+	const struct store_mbox *m = mb_get(s, mb);
+	const struct store_entry *x;
+
+	if (!m)
+		return STORE_NOENT;
+	if (idx >= m->count)
+		return STORE_INVAL;
+	x = entry_at(s, mb, idx);
+	out->uid = x->uid;
+	out->expunged = (x->w & EF_EXPUNGED) != 0;
+	out->flags = out->expunged ? 0 : x->w & STORE_F_SYSTEM_MASK;
+	out->modseq = out->expunged ? ent_tomb_modseq(x) : 0;
 	return STORE_OK;
 }
 
@@ -1189,18 +1295,17 @@ int store_msg_find(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t *idx
 static int live_msg(struct store *s, store_mbox_t mb, uint32_t idx, struct rec *r, uint64_t *lo)
 {
 	const struct store_mbox *m = mb_get(s, mb);
-	const struct store_entry *x;
+	uint32_t at;
+	int e;
 
 	if (!m)
 		return STORE_NOENT;
 	if (idx >= m->count)
 		return STORE_INVAL;
-	x = entry_at(s, mb, idx);
-	if (x->flags & EF_EXPUNGED)
-		return STORE_NOENT;
-	if (lo)
-		*lo = phys_lo(s, x->loc);
-	return msg_rec(s, x->loc, r);
+	e = ent_msg(s, entry_at(s, mb, idx), r, &at);
+	if (!e && lo)
+		*lo = phys_lo(s, at);
+	return e;
 }
 
 int store_msg_stat(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg_stat *out)
@@ -1261,7 +1366,7 @@ static int find_live(struct store *s, store_mbox_t mb, uint32_t uid, struct stor
 	if (!mb_get(s, mb))
 		return STORE_NOENT;
 	entry_find(s, mb, uid, &idx, &exact);
-	if (!exact || (entry_at(s, mb, idx)->flags & EF_EXPUNGED))
+	if (!exact || (entry_at(s, mb, idx)->w & EF_EXPUNGED))
 		return STORE_NOENT;
 	*x = entry_at(s, mb, idx);
 	return STORE_OK;
@@ -1272,8 +1377,10 @@ int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t
 {
 	struct store_entry *x;
 	struct store_mbox *m;
+	struct rec r;
 	uint8_t *b = s->scratch + SMALL_HDR;
-	uint64_t ms;
+	uint64_t ms, at;
+	uint32_t cur, mloc;
 	int e = writable(s);
 
 	if (e)
@@ -1282,12 +1389,16 @@ int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t
 		return e;
 	m = &s->mbox[mb];
 	flags &= EF_API_MASK;
-	if ((x->flags & EF_API_MASK) == flags) {
+	if ((e = ent_state(s, x, &cur, &ms)) != 0)
+		return e;
+	if (cur == flags) {
 		if (modseq)
-			*modseq = x->modseq;
+			*modseq = ms;
 		return STORE_OK;
 	}
 	if ((e = next_modseq(s, &ms)) != 0)
+		return e;
+	if ((e = ent_msg(s, x, &r, &mloc)) != 0)
 		return e;
 	e = space_check(s, small_len(s, FLAGS_BODY), 0, SPACE_USER);
 	if (e)
@@ -1296,21 +1407,21 @@ int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t
 	put32(b + 4, uid);
 	put32(b + 8, flags);
 	put64(b + 12, ms);
-	e = rec_put_small(s, REC_FLAGS, (uint8_t)mb, FLAGS_BODY, NULL);
+	put32(b + 20, mloc);   /* the entry will point here: it must still find the message */
+	e = rec_put_small(s, REC_FLAGS, (uint8_t)mb, FLAGS_BODY, &at);
 	if (!e)
 		e = log_sync(s);
 	if (e)
 		return e;
 	s->modseq = ms;
-	if (!(x->flags & EF_FLAGREC))
+	if (!(x->w & EF_FLAGREC))
 		s->live_bytes += small_len(s, FLAGS_BODY);
-	if ((x->flags & STORE_F_SEEN) && !(flags & STORE_F_SEEN))
+	if ((cur & STORE_F_SEEN) && !(flags & STORE_F_SEEN))
 		m->unseen++;
-	if (!(x->flags & STORE_F_SEEN) && (flags & STORE_F_SEEN))
+	if (!(cur & STORE_F_SEEN) && (flags & STORE_F_SEEN))
 		m->unseen--;
 	s->gc_stuck = false;
-	x->flags = flags | EF_FLAGREC;
-	x->modseq = (uint32_t)ms;
+	x->w = ent_live_w(s, flags, lo_phys(s, at), true);
 	m->hms = ms;
 	m->changes++;
 	if (modseq)
@@ -1334,7 +1445,7 @@ int store_msg_expunge(struct store *s, store_mbox_t mb, uint32_t uid)
 	m = &s->mbox[mb];
 	if ((e = next_modseq(s, &ms)) != 0)
 		return e;
-	if ((e = msg_rec(s, x->loc, &r)) != 0)
+	if ((e = ent_msg(s, x, &r, NULL)) != 0)
 		return e;
 	e = space_check(s, small_len(s, EXPUNGE_BODY), 0, SPACE_FREEING);
 	if (e)
@@ -1348,7 +1459,7 @@ int store_msg_expunge(struct store *s, store_mbox_t mb, uint32_t uid)
 	if (e)
 		return e;
 	s->modseq = ms;
-	if (x->flags & EF_FLAGREC)
+	if (x->w & EF_FLAGREC)
 		s->live_bytes -= small_len(s, FLAGS_BODY);
 	{
 		uint64_t lb = r.len + (r.meta_len ? meta_len(s, r.meta_len) : 0);
@@ -1356,14 +1467,13 @@ int store_msg_expunge(struct store *s, store_mbox_t mb, uint32_t uid)
 		s->live_bytes -= lb;
 		m->log_bytes -= lb;
 	}
-	if (!(x->flags & STORE_F_SEEN))
+	if (!(x->w & STORE_F_SEEN))
 		m->unseen--;
 	m->live--;
 	m->size -= r.size;
 	s->live_msgs--;
 	s->gc_stuck = false;
-	x->flags = (x->flags & EF_API_MASK) | EF_EXPUNGED;
-	x->modseq = (uint32_t)ms;
+	x->w = ent_tomb_w(ms);
 	m->hms = ms;
 	m->changes++;
 	return STORE_OK;
@@ -1378,7 +1488,7 @@ void store_mbox_purge(struct store *s, store_mbox_t mb, uint64_t upto)
 	for (uint32_t i = 0; i < m->count;) {
 		const struct store_entry *x = entry_at(s, mb, i);
 
-		if ((x->flags & EF_EXPUNGED) && x->modseq <= upto)
+		if ((x->w & EF_EXPUNGED) && ent_tomb_modseq(x) <= upto)
 			entry_remove_range(s, mb, i, 1);
 		else
 			i++;
@@ -1634,7 +1744,7 @@ static int msg_index(struct store *s, struct store_append *a, uint32_t uid, uint
 		     uint32_t mlen)
 {
 	struct store_mbox *m = &s->mbox[a->mb];
-	struct store_entry x = { uid, a->flags, lo_phys(s, a->lo), (uint32_t)modseq };
+	struct store_entry x = { uid, ent_live_w(s, a->flags, lo_phys(s, a->lo), false) };
 	uint64_t lb = a->len + (mlen ? meta_len(s, mlen) : 0);
 	int e = entry_insert(s, a->mb, m->count, &x);
 
@@ -1716,6 +1826,7 @@ int store_msg_copy(struct store *s, struct store_copy *st, store_mbox_t src, uin
 	struct store_append *a;
 	struct rec r;
 	uint64_t lo;
+	uint32_t at;
 	int e = writable(s);
 
 	if (e)
@@ -1724,15 +1835,19 @@ int store_msg_copy(struct store *s, struct store_copy *st, store_mbox_t src, uin
 		store_msg_copy_abort(s, st);
 		return e ? e : STORE_NOENT;
 	}
-	if ((e = msg_rec(s, x->loc, &r)) != 0) {
+	if ((e = ent_msg(s, x, &r, &at)) != 0) {
 		store_msg_copy_abort(s, st);
 		return e;
 	}
-	lo = phys_lo(s, x->loc);
+	lo = phys_lo(s, at);
 	if (st->state[0] == CP_IDLE) {
 		struct store_append *out;
+		uint32_t flags;
+		uint64_t ms;
 
-		e = store_append_begin(s, dst, r.size, r.date, r.tz, x->flags & EF_API_MASK, &out);
+		if ((e = ent_state(s, x, &flags, &ms)) != 0)
+			return e;
+		e = store_append_begin(s, dst, r.size, r.date, r.tz, flags, &out);
 		if (e)
 			return e;
 		st->state[0] = CP_DATA;

@@ -113,10 +113,10 @@ struct store_mbox_info {
 	uint32_t changes;         /* RAM counter bumped by every change; for polling */
 };
 
-/* Cheap, RAM-only view of one index entry. */
+/* One index entry. */
 struct store_msg {
 	uint32_t uid;
-	uint32_t flags;           /* STORE_F_* */
+	uint32_t flags;           /* STORE_F_* (0 for a tombstone) */
 	uint64_t modseq;          /* of the last change (expunge, for a tombstone) */
 	bool expunged;            /* tombstone kept for sessions not yet told */
 };
@@ -170,7 +170,13 @@ const char *store_kw_name(struct store *s, store_mbox_t mb, int idx);  /* NULL i
 
 /* ---- messages: index entries in UID order, tombstones included ---- */
 uint32_t store_msg_entries(struct store *s, store_mbox_t mb);
+/* The whole entry. RAM holds the UID, system flags and expunged; keywords
+ * and the modseq of a live message cost a flash read on a record-cache
+ * miss (so it may return STORE_IO). */
 int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out);
+/* RAM only, for loops over many entries: uid, expunged, system flags only
+ * (no keyword bits), modseq only for a tombstone (0 for a live message). */
+int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out);
 /* Index of uid, or of the first entry with a greater UID (*exact false). */
 int store_msg_find(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t *idx, bool *exact);
 int store_msg_stat(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg_stat *out);

@@ -44,8 +44,18 @@ int rec_live(struct store *s, uint64_t lo, const struct rec *r, int *aux)
 			return REC_DEAD;
 		{
 			const struct store_entry *x = &s->ent[s->mbox[k].start + idx];
+			uint32_t at = ent_loc(s, x);
+			struct rec f;
 
-			return !(x->flags & EF_EXPUNGED) && x->loc == here ? REC_LIVE : REC_DEAD;
+			if (x->w & EF_EXPUNGED)
+				return REC_DEAD;
+			/* through the FLAGS record the entry points at, which
+			 * names its message record */
+			if ((x->w & EF_FLAGREC) && flag_rec(s, at, &f)) {
+				s->broken = true;   /* never call it dead unread */
+				return REC_BUSY;
+			}
+			return ((x->w & EF_FLAGREC) ? f.msg : at) == here ? REC_LIVE : REC_DEAD;
 		}
 	case REC_MBOX:
 		return r->slot < STORE_MAX_MAILBOXES && s->mbox[r->slot].state == MB_LIVE &&
@@ -60,8 +70,10 @@ int rec_live(struct store *s, uint64_t lo, const struct rec *r, int *aux)
 		{
 			const struct store_entry *x = &s->ent[s->mbox[k].start + idx];
 
-			return (x->flags & (EF_EXPUNGED | EF_FLAGREC)) == EF_FLAGREC &&
-			       x->modseq == (uint32_t)get64(b + 12) ? REC_LIVE : REC_DEAD;
+			if ((x->w & (EF_EXPUNGED | EF_FLAGREC)) != EF_FLAGREC || ent_loc(s, x) != here)
+				return REC_DEAD;
+			*aux = (int)(s->mbox[k].start + idx);
+			return REC_LIVE;
 		}
 	case REC_CFG: {
 		char key[STORE_CFG_KEY_MAX];
@@ -82,8 +94,7 @@ int rec_live(struct store *s, uint64_t lo, const struct rec *r, int *aux)
 		if (k < 0 || s->mbox[k].state != MB_LIVE)
 			return REC_DEAD;
 		entry_find(s, k, r->uid, &idx, &exact);
-		if (!exact || (s->ent[s->mbox[k].start + idx].flags & EF_EXPUNGED) ||
-		    msg_rec(s, s->ent[s->mbox[k].start + idx].loc, &m))
+		if (!exact || ent_msg(s, &s->ent[s->mbox[k].start + idx], &m, NULL))
 			return REC_DEAD;
 		return m.meta_len && m.meta_addr == here ? REC_LIVE : REC_DEAD;
 	}
@@ -131,7 +142,7 @@ static struct store_entry *move_src(struct store *s, struct store_append *a)
 	if (m->state != MB_LIVE || m->uidvalidity != a->uidvalidity)
 		return NULL;
 	entry_find(s, a->mb, a->src_uid, &idx, &exact);
-	if (!exact || (s->ent[m->start + idx].flags & EF_EXPUNGED))
+	if (!exact || (s->ent[m->start + idx].w & EF_EXPUNGED))
 		return NULL;
 	return &s->ent[m->start + idx];
 }
@@ -141,7 +152,8 @@ static bool gc_move_step(struct store *s)
 	struct store_append *a = &s->app[STORE_MAX_APPENDS];
 	struct store_entry *x = move_src(s, a);
 	struct rec r;
-	uint32_t n;
+	uint32_t n, at, flags;
+	uint64_t modseq;
 	int e;
 
 	if (!x) {
@@ -150,12 +162,18 @@ static bool gc_move_step(struct store *s)
 		s->gc_state = GC_WALK;
 		return true;
 	}
+	/* the source: the entry's message record (a flag change meanwhile
+	 * points the entry at a FLAGS record that names the same one) */
+	if (ent_msg(s, x, &r, &at)) {
+		s->broken = true;
+		return false;
+	}
 	n = a->size - a->written;
 	if (n > GC_SLICE)
 		n = GC_SLICE;
 	while (n) {
 		uint32_t c = n > STORE_SCRATCH ? STORE_SCRATCH : n;
-		uint64_t src = lo_adv(s, phys_lo(s, x->loc), s->region_hdr + (uint64_t)a->written);
+		uint64_t src = lo_adv(s, phys_lo(s, at), s->region_hdr + (uint64_t)a->written);
 
 		if (log_read(s, src, s->scratch, c) || msg_feed(s, a, s->scratch, c)) {
 			s->broken = true;
@@ -165,22 +183,18 @@ static bool gc_move_step(struct store *s)
 	}
 	if (a->written < a->size)
 		return true;
-	if (msg_rec(s, x->loc, &r)) {
+	if (ent_state(s, x, &flags, &modseq)) {
 		s->broken = true;
 		return false;
 	}
-	e = msg_finish(s, a, NULL, r.meta_len, r.meta_len ? r.meta_addr : 0, a->src_uid,
-		       x->flags & EF_API_MASK, x->modseq);
+	e = msg_finish(s, a, NULL, r.meta_len, r.meta_len ? r.meta_addr : 0, a->src_uid, flags, modseq);
 	msg_drop(s, a);
 	s->gc_state = GC_WALK;
 	if (e)
 		return false;
-	x->loc = lo_phys(s, a->lo);
-	if (x->flags & EF_FLAGREC) {
-		/* the new commit block carries the flags: the FLAGS record is dead */
-		x->flags &= ~EF_FLAGREC;
+	if (x->w & EF_FLAGREC)   /* the new commit block carries the flags: the FLAGS record is dead */
 		s->live_bytes -= small_len(s, FLAGS_BODY);
-	}
+	x->w = ent_live_w(s, flags, lo_phys(s, a->lo), false);
 	return true;
 }
 
@@ -282,6 +296,10 @@ static bool gc_walk_step(struct store *s)
 				e = rec_put_small(s, r.type, r.slot, r.body, &at);
 				if (!e && r.type == REC_CFG)
 					s->cfg[aux].loc = lo_phys(s, at);
+				/* same modseq: mount prefers the later copy (FORMAT.md) */
+				if (!e && r.type == REC_FLAGS)
+					s->ent[aux].w = (s->ent[aux].w & 0xffu) |
+							lo_phys(s, at) / s->unit << EF_LOC_SHIFT;
 			}
 			if (e)
 				return false;

@@ -1,7 +1,7 @@
 /*
  * store_impl.h - the layout of struct store, so that callers can allocate it
  * statically. Everything here is private to storage/store*.c; RAM use is
- * fixed at compile time: a fixed part plus 16 bytes per message slot
+ * fixed at compile time: a fixed part plus 8 bytes per message slot
  * (STORE_SIZEOF gives the total).
  */
 #ifndef STORE_IMPL_H
@@ -13,13 +13,14 @@
 #define STORE_PROG_MAX 256        /* largest supported program unit */
 #define STORE_SCRATCH 2304        /* holds the largest small record (a config value) */
 
-/* One message slot: 16 bytes. Entries of one mailbox are contiguous and in
- * UID order; mailboxes follow each other in slot order. */
+/* One message slot: 8 bytes. Entries of one mailbox are contiguous and in
+ * UID order; mailboxes follow each other in slot order. Keywords and the
+ * modseq of a live message stay on flash, in the record w points at (the
+ * encoding is in store_int.h and FORMAT.md). */
 struct store_entry {
 	uint32_t uid;
-	uint32_t flags;           /* STORE_F_* | private bits 5..7 (see store_int.h) */
-	uint32_t loc;             /* flash address of the message record */
-	uint32_t modseq;          /* low 32 bits; the store never issues more */
+	uint32_t w;               /* live: system flags, EF_* bits, record address / unit;
+				   * tombstone: EF_EXPUNGED and the expunge modseq */
 };
 
 struct store_mbox {
@@ -50,17 +51,19 @@ struct rec {
 	uint32_t size, uidv;
 	bool committed;
 	uint32_t uid, flags, dcrc, meta_addr, meta_len, meta_crc;
+	uint32_t msg;             /* FLAGS record: address of the message record it names */
 	uint64_t modseq;
 	int64_t date;
 	int16_t tz;
 };
 
 #ifndef STORE_REC_CACHE
-#define STORE_REC_CACHE 8         /* message record headers remembered */
+#define STORE_REC_CACHE 8         /* message and FLAGS records remembered */
 #endif
-/* A committed message record never changes until its sector is erased, and
- * FETCH and SEARCH ask for the same few again and again: each hit saves
- * three flash reads and two CRCs. Emptied by every erase. */
+/* A committed message record or a FLAGS record never changes until its
+ * sector is erased, and FETCH and SEARCH ask for the same few again and
+ * again: each hit saves up to three flash reads and two CRCs. Emptied by
+ * every erase. */
 struct store_rec_cache {
 	uint32_t loc_plus1;       /* 0: empty */
 	struct rec r;
@@ -94,7 +97,7 @@ struct store {
 	bool mounted, broken;
 	bool over_limits;         /* mount: the image needs a build with larger limits */
 	/* geometry, derived at mount */
-	uint32_t ss, sc, unit;    /* sector size, count, record alignment */
+	uint32_t ss, sc, unit;    /* sector size, count, record alignment (FORMAT.md) */
 	uint32_t hdr;             /* sector header bytes (erase + open header) */
 	uint32_t region_hdr, commit_len;
 	/* the log: sectors tail .. lsn(head), head = log offset of the next record */

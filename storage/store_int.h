@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-#define FMT_VERSION 1u
+#define FMT_VERSION 2u
 
 /* Sector header: erase header, then open header, each unit aligned. */
 #define EH_LEN 20u
@@ -35,7 +35,7 @@ enum {
 #define COMMIT_LEN 56u
 #define META_HDR_LEN 20u
 #define SMALL_HDR 4u              /* type, slot, body length (2) */
-#define FLAGS_BODY 20u
+#define FLAGS_BODY 24u
 #define EXPUNGE_BODY 16u
 #define NO_SLOT 0xffu
 /* MBOX body: uidv, uidnext, hms, attrs, user/name lengths, keyword count,
@@ -44,11 +44,36 @@ enum {
 #define MBOX_BODY_MAX (MBOX_FIXED + STORE_USER_MAX + STORE_NAME_MAX + \
 		       STORE_MAX_KEYWORDS * (1u + STORE_KEYWORD_MAX))
 
-/* Private entry flag bits (the API masks them off). */
-#define EF_FLAGREC (1u << 5)      /* a FLAGS record on flash is live for it */
+/* An index entry's word w (struct store_entry). Live message: bits 0..4
+ * its system flags, EF_FLAGREC, EF_KW, bits 8..31 the address / unit of
+ * the record that holds its full state (flags with keywords, modseq): its
+ * message record, or with EF_FLAGREC its latest FLAGS record, which names
+ * the message record. Tombstone: EF_EXPUNGED, the other 31 bits hold the
+ * expunge modseq (bits 0..6 in 0..6, bits 7..30 in 8..31). */
+#define EF_FLAGREC (1u << 5)      /* w points at a FLAGS record */
+#define EF_KW (1u << 6)           /* the message has keyword bits set */
 #define EF_EXPUNGED (1u << 7)
-#define EF_PRIVATE (EF_FLAGREC | EF_EXPUNGED)
-#define EF_API_MASK (~(uint32_t)0xe0u)
+#define EF_API_MASK (~(uint32_t)0xe0u)   /* private bits 5..7 of caller flags */
+#define EF_LOC_SHIFT 8u
+#define MODSEQ_MAX 0x7fffffffull  /* a tombstone keeps 31 bits of modseq */
+
+static inline uint32_t ent_live_w(const struct store *s, uint32_t flags, uint32_t loc, bool flagrec)
+{
+	return (flags & STORE_F_SYSTEM_MASK) | (flagrec ? EF_FLAGREC : 0) |
+	       (flags & ~(uint32_t)0xffu ? EF_KW : 0) | (loc / s->unit) << EF_LOC_SHIFT;
+}
+static inline uint32_t ent_loc(const struct store *s, const struct store_entry *x)
+{
+	return (x->w >> EF_LOC_SHIFT) * s->unit;
+}
+static inline uint32_t ent_tomb_w(uint64_t modseq)
+{
+	return EF_EXPUNGED | ((uint32_t)modseq & 0x7fu) | (uint32_t)(modseq >> 7) << EF_LOC_SHIFT;
+}
+static inline uint64_t ent_tomb_modseq(const struct store_entry *x)
+{
+	return (x->w & 0x7fu) | (uint64_t)(x->w >> EF_LOC_SHIFT) << 7;
+}
 
 /* Mailbox slot states. */
 enum { MB_FREE = 0, MB_LIVE = 1, MB_PLACEHOLDER = 2, MB_DELETED = 3 };
@@ -120,7 +145,8 @@ int rec_put_small(struct store *s, uint8_t type, uint8_t slot, uint32_t body, ui
 /* Read and check the record at lo. Returns 1 if valid, 0 if not a valid
  * record (erased, torn or corrupt), or a negative store error. A small
  * record is read whole into s->scratch (its CRC covers it); a message
- * record's header and commit block are read, never its data. */
+ * record's header and commit block are read (not via the scratch buffer),
+ * never its data. */
 int rec_read(struct store *s, uint64_t lo, struct rec *r);
 int commit_read(struct store *s, uint64_t msg_lo, uint32_t size, struct rec *r);
 
@@ -133,6 +159,12 @@ int msg_finish(struct store *s, struct store_append *a, const void *meta, uint32
 int space_check(struct store *s, uint64_t need, uint32_t region, int cls);
 enum { SPACE_USER = 0, SPACE_FREEING = 1 };
 int msg_rec(struct store *s, uint32_t loc, struct rec *r);
+/* A live entry's message record (through its FLAGS record if it points at
+ * one) and its address; an entry's full flags and modseq. Flash reads on a
+ * cache miss; none of these touches the scratch buffer. */
+int flag_rec(struct store *s, uint32_t loc, struct rec *r);   /* a FLAGS record, cached */
+int ent_msg(struct store *s, const struct store_entry *x, struct rec *r, uint32_t *loc);
+int ent_state(struct store *s, const struct store_entry *x, uint32_t *flags, uint64_t *modseq);
 void rec_cache_clear(struct store *s);   /* an erase makes locations reusable */
 uint64_t store_reclaimable(const struct store *s);
 int msg_open(struct store *s, struct store_append *a, int mb, uint32_t size);
@@ -144,7 +176,8 @@ uint32_t cfg_hash(const char *key, size_t kl);
 /* ---- store_gc.c ---- */
 void gc_reset(struct store *s, uint64_t first);
 /* Is the record at lo still needed? 0 dead, 1 live, 2 busy (a message being
- * written). aux: config slot of a live CFG record. */
+ * written, or a read failed: the store is then broken). aux: config slot of
+ * a live CFG record, entry index (in s->ent) of a live FLAGS record. */
 enum { REC_DEAD = 0, REC_LIVE = 1, REC_BUSY = 2 };
 int rec_live(struct store *s, uint64_t lo, const struct rec *r, int *aux);
 

@@ -41,6 +41,11 @@ int log_geometry(struct store *s, const struct flash_dev *f)
 	s->ss = g->sector_size;
 	s->sc = g->sector_count;
 	s->unit = g->prog_size < 4u ? 4u : g->prog_size;
+	/* An index entry holds a record's address in 24 bits, counted in
+	 * units: a device above 64 MiB gets a larger unit (FORMAT.md). It stays
+	 * <= 256 = STORE_PROG_MAX as the device is < 4 GiB. */
+	while ((uint64_t)s->ss * s->sc / s->unit > (1u << 24))
+		s->unit *= 2u;
 	s->hdr = round_up(EH_LEN, s->unit) + round_up(OH_LEN, s->unit);
 	if (s->ss - s->hdr < s->hdr || s->ss - s->hdr < 256u)
 		return STORE_INVAL;
@@ -394,7 +399,9 @@ int commit_read(struct store *s, uint64_t msg_lo, uint32_t size, struct rec *r)
 
 int rec_read(struct store *s, uint64_t lo, struct rec *r)
 {
-	uint8_t *b = s->scratch;
+	/* headers of large records in a local buffer: reading a message record
+	 * leaves a small record's body in the scratch buffer intact */
+	uint8_t b[META_HDR_LEN];
 	uint64_t cap = (uint64_t)(s->sc - 1u) * log_payload(s);
 	int e;
 
@@ -439,9 +446,9 @@ int rec_read(struct store *s, uint64_t lo, struct rec *r)
 			r->oversize = true;
 			return ok ? 1 : 0;
 		}
-		if (log_read(s, lo, b, SMALL_HDR + r->body + 4u))
+		if (log_read(s, lo, s->scratch, SMALL_HDR + r->body + 4u))
 			return STORE_IO;
-		if (get32(b + SMALL_HDR + r->body) != crc32_update(0, b, SMALL_HDR + r->body))
+		if (get32(s->scratch + SMALL_HDR + r->body) != crc32_update(0, s->scratch, SMALL_HDR + r->body))
 			return 0;
 		r->len = small_len(s, r->body);
 		return 1;

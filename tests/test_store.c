@@ -8,7 +8,7 @@
 
 #include "crc32.h"
 #include "flash_sim.h"
-#include "store.h"
+#include "store_int.h"   /* white-box: index entries, geometry */
 #include "unit.h"
 
 #define MAX_BYTES (4u * 1024u * 1024u)
@@ -95,6 +95,17 @@ static bool same(store_mbox_t mb, uint32_t idx, uint32_t n, uint32_t seed)
 }
 
 static const uint32_t progs[] = { 1, 16, 256 };
+
+/* Flash address of the message record of entry idx (through its FLAGS
+ * record when the entry points at one). */
+static uint32_t msg_loc(store_mbox_t mb, uint32_t idx)
+{
+	struct rec r;
+	uint32_t at = 0;
+
+	CHECK_EQ_INT(ent_msg(&st, &st.ent[st.mbox[mb].start + idx], &r, &at), STORE_OK);
+	return at;
+}
 
 /* The CRC of every record: IEEE CRC-32's check value, and streaming. */
 TEST(crc32_check_value)
@@ -653,7 +664,8 @@ TEST(second_store_same_flash)
 	CHECK_EQ_INT(store_mount(&st2, dev), STORE_OK);
 	CHECK_EQ_INT(store_mbox_find(&st2, "ann", "INBOX", &a), STORE_OK);
 	store_unmount(&st2);
-	CHECK(STORE_SIZEOF > STORE_MAX_MESSAGES * 16);
+	CHECK_EQ_INT((int)sizeof(struct store_entry), 8);   /* the RAM per message slot */
+	CHECK(STORE_SIZEOF > STORE_MAX_MESSAGES * sizeof(struct store_entry));
 }
 
 /* A message far bigger than any buffer (15 sectors) streams in and reads
@@ -684,7 +696,7 @@ TEST(big_message_and_moves)
 	CHECK(same(a, 0, size, seed));
 	/* churn small messages until the collector has moved the big one */
 	for (int i = 0; i < 3000 && polls < 2; i++) {
-		uint32_t loc0 = st.ent[st.mbox[a].start].loc;
+		uint32_t loc0 = msg_loc(a, 0);
 
 		CHECK_EQ_INT(append(a, 20000, 1000u + (uint32_t)i, 4096, 0, &small), STORE_OK);
 		CHECK_EQ_INT(store_msg_expunge(&st, a, small), STORE_OK);
@@ -697,7 +709,7 @@ TEST(big_message_and_moves)
 			CHECK_EQ_INT(store_msg_read(&st, a, 0, 55555, got, 64), 64);
 			CHECK_EQ_MEM(got, all + 55555, 64);
 		}
-		if (st.ent[st.mbox[a].start].loc != loc0)
+		if (msg_loc(a, 0) != loc0)
 			polls++;
 	}
 	CHECK(polls >= 2);
@@ -842,6 +854,221 @@ TEST(foreign_limits)
 	CHECK_EQ_INT(store_mount(&st, dev), STORE_LIMIT);
 }
 
+/* Churn small messages (appended and expunged at once) until the collector
+ * has moved the message of entry idx `moves` more times; false if it never
+ * does. Flags, keywords and modseq of entry idx must hold at every step. */
+static bool churn_until_moved(store_mbox_t a, uint32_t idx, int moves, uint32_t flags, uint64_t modseq)
+{
+	uint32_t loc = msg_loc(a, idx), small;
+	struct store_msg m;
+
+	for (int i = 0; i < 2000 && moves > 0; i++) {
+		CHECK_EQ_INT(append(a, 300, 7000u + (uint32_t)i, 300, 0, &small), STORE_OK);
+		CHECK_EQ_INT(store_msg_expunge(&st, a, small), STORE_OK);
+		store_mbox_purge(&st, a, UINT64_MAX);
+		while (store_poll(&st))
+			;
+		CHECK_EQ_INT(store_msg_get(&st, a, idx, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, flags);
+		CHECK_EQ_INT(m.modseq, modseq);
+		if (msg_loc(a, idx) != loc) {
+			loc = msg_loc(a, idx);
+			moves--;
+		}
+	}
+	return moves == 0;
+}
+
+/* An entry pointing at a FLAGS record: the collector moves its message
+ * (folding the flags into the new commit block) and passes the FLAGS record;
+ * flags, keywords and modseq survive every step and a remount. */
+TEST(flags_record_and_moves)
+{
+	for (int p = 0; p < 3; p++) {
+		store_mbox_t a;
+		uint32_t uid, f1, f2;
+		uint64_t ms1, ms2;
+		struct store_msg m;
+		const struct store_entry *x;
+		int k0, k1;
+
+		fresh(p == 2 ? 4096 : 1024, 32, progs[p]);
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+		k0 = store_kw_lookup(&st, a, "$Work", true);
+		k1 = store_kw_lookup(&st, a, "Later", true);
+		CHECK(k0 >= 0 && k1 >= 0);
+		CHECK_EQ_INT(append(a, 2000, 42, 500, STORE_F_DRAFT, &uid), STORE_OK);
+		f1 = STORE_F_SEEN | STORE_F_KEYWORD(k1);
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, uid, f1, &ms1), STORE_OK);
+		x = &st.ent[st.mbox[a].start];
+		CHECK_EQ_INT(x->w & (EF_FLAGREC | EF_KW | EF_EXPUNGED), EF_FLAGREC | EF_KW);
+		CHECK_EQ_INT(x->w & STORE_F_SYSTEM_MASK, STORE_F_SEEN);
+		/* the message moves: its new commit block carries f1 and ms1 */
+		CHECK(churn_until_moved(a, 0, 1, f1, ms1));
+		CHECK_EQ_INT(x->w & (EF_FLAGREC | EF_KW), EF_KW);
+		CHECK(same(a, 0, 2000, 42));
+		remount();
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.flags, f1);
+		CHECK_EQ_INT(m.modseq, ms1);
+		/* a FLAGS record naming the moved copy; two more moves take the
+		 * tail past it too */
+		f2 = STORE_F_FLAGGED | STORE_F_KEYWORD(k0) | STORE_F_KEYWORD(k1);
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, uid, f2, &ms2), STORE_OK);
+		CHECK(ms2 > ms1);
+		CHECK(churn_until_moved(a, 0, 2, f2, ms2));
+		CHECK(same(a, 0, 2000, 42));
+		remount();
+		CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+		CHECK_EQ_INT(m.uid, uid);
+		CHECK_EQ_INT(m.flags, f2);
+		CHECK_EQ_INT(m.modseq, ms2);
+		CHECK(same(a, 0, 2000, 42));
+		/* flags off again: the keyword bit goes from the entry too */
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, uid, 0, NULL), STORE_OK);
+		CHECK_EQ_INT(st.ent[st.mbox[a].start].w & (EF_FLAGREC | EF_KW | 0x1fu), EF_FLAGREC);
+	}
+}
+
+/* Keywords and modseqs live on flash: a remount (and a second store on the
+ * same flash) rebuilds exactly what the running store answered. */
+TEST(remount_restores_keywords_and_modseq)
+{
+	for (int p = 0; p < 3; p++) {
+		store_mbox_t a, b;
+		struct store_msg want[12], m;
+		struct store_mbox_info ia, ib;
+		uint32_t uid;
+		int kw[3];
+
+		fresh(4096, 16, progs[p]);
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+		CHECK_EQ_INT(store_mbox_create(&st, "ann", "Other", 0, &b), STORE_OK);
+		kw[0] = store_kw_lookup(&st, a, "one", true);
+		kw[1] = store_kw_lookup(&st, a, "two", true);
+		kw[2] = store_kw_lookup(&st, a, "three", true);
+		for (uint32_t i = 0; i < 12; i++) {
+			CHECK_EQ_INT(append(i % 2 ? a : b, 100 + i, i, 64, i % 3 ? 0 : STORE_F_SEEN, &uid), STORE_OK);
+			CHECK_EQ_INT(append(a, 50 + i, 100 + i, 64, 0, &uid), STORE_OK);
+		}
+		for (uint32_t i = 0; i < 12; i++) {
+			uint32_t f = (i & 0x1fu) | (i % 2 ? STORE_F_KEYWORD(kw[i % 3]) : 0);
+
+			CHECK_EQ_INT(store_msg_get(&st, a, i, &m), STORE_OK);
+			if (i % 4 != 3)   /* some keep their appended state */
+				CHECK_EQ_INT(store_msg_set_flags(&st, a, m.uid, f, NULL), STORE_OK);
+			if (i % 5 == 0)   /* changed twice: the later record wins */
+				CHECK_EQ_INT(store_msg_set_flags(&st, a, m.uid, f | STORE_F_KEYWORD(kw[2]), NULL),
+					     STORE_OK);
+		}
+		CHECK_EQ_INT(store_msg_expunge(&st, a, 3), STORE_OK);   /* a tombstone: dropped at mount */
+		CHECK_EQ_INT(store_msg_get(&st, a, 2, &m), STORE_OK);
+		CHECK(m.expunged && m.uid == 3);
+		store_mbox_purge(&st, a, UINT64_MAX);
+		for (uint32_t i = 0; i < 12; i++)
+			CHECK_EQ_INT(store_msg_get(&st, a, i, &want[i]), STORE_OK);
+		CHECK_EQ_INT(store_mbox_info(&st, a, &ia), STORE_OK);
+		CHECK_EQ_INT(store_mount(&st2, dev), STORE_OK);
+		remount();
+		CHECK_EQ_INT(store_mbox_info(&st, a, &ib), STORE_OK);
+		CHECK_EQ_INT(ib.highestmodseq, ia.highestmodseq);
+		CHECK_EQ_INT(ib.unseen, ia.unseen);
+		for (uint32_t i = 0; i < 12; i++) {
+			struct store_msg m2;
+
+			CHECK_EQ_INT(store_msg_get(&st, a, i, &m), STORE_OK);
+			CHECK_EQ_INT(store_msg_get(&st2, a, i, &m2), STORE_OK);
+			CHECK_EQ_INT(m.uid, want[i].uid);
+			CHECK_EQ_INT(m.flags, want[i].flags);
+			CHECK_EQ_INT(m.modseq, want[i].modseq);
+			CHECK_EQ_INT(m2.flags, want[i].flags);
+			CHECK_EQ_INT(m2.modseq, want[i].modseq);
+			CHECK(!m.expunged);
+			/* the RAM-only view: the same minus keywords and modseq */
+			CHECK_EQ_INT(store_msg_peek(&st, a, i, &m), STORE_OK);
+			CHECK_EQ_INT(m.uid, want[i].uid);
+			CHECK_EQ_INT(m.flags, want[i].flags & STORE_F_SYSTEM_MASK);
+			CHECK(!m.expunged);
+		}
+		store_unmount(&st2);
+	}
+}
+
+/* Entries keep a record address in 24 bits of units: the unit grows with
+ * the device above 64 MiB, the same at format and at mount. */
+TEST(unit_for_large_geometry)
+{
+	static const struct { uint32_t ss, sc, prog, unit; } g[] = {
+		{ 4096, 4096, 1, 4 },        /* 16 MiB */
+		{ 4096, 16384, 1, 4 },       /* 64 MiB: 2^24 units of 4 */
+		{ 4096, 16385, 1, 8 },
+		{ 4096, 65536, 1, 16 },      /* 256 MiB */
+		{ 4096, 65536, 32, 32 },     /* the program unit when larger */
+		{ 65536, 65535, 1, 256 },    /* just under 4 GiB */
+		{ 512, 64, 256, 0 },         /* two 256-byte header units leave no room: refused */
+	};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		struct flash_dev d = fs.dev;
+
+		d.geo = (struct flash_geometry){ g[i].ss, g[i].sc, g[i].prog };
+		if (!g[i].unit) {
+			CHECK_EQ_INT(log_geometry(&st2, &d), STORE_INVAL);
+			continue;
+		}
+		CHECK_EQ_INT(log_geometry(&st2, &d), STORE_OK);
+		CHECK_EQ_INT(st2.unit, g[i].unit);
+		CHECK((uint64_t)g[i].ss * g[i].sc / st2.unit <= (1u << 24));
+	}
+}
+
+/* A tombstone keeps 31 bits of its expunge modseq; the store refuses to
+ * hand out a modseq beyond them. */
+TEST(tombstone_modseq)
+{
+	store_mbox_t a;
+	struct store_msg m;
+	struct store_mbox_info in;
+	uint32_t u1, u2;
+	uint64_t ms;
+
+	fresh(4096, 16, 16);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(append(a, 10, 1, 64, STORE_F_SEEN, &u1), STORE_OK);
+	CHECK_EQ_INT(append(a, 10, 2, 64, 0, &u2), STORE_OK);
+	st.modseq = 0x7fffff80u - 2u;   /* white-box: every bit of the encoding in use */
+	CHECK_EQ_INT(store_msg_expunge(&st, a, u1), STORE_OK);
+	CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+	CHECK(m.expunged);
+	CHECK_EQ_INT(m.uid, u1);
+	CHECK_EQ_INT(m.flags, 0);
+	CHECK_EQ_INT(m.modseq, 0x7fffff7fu);
+	CHECK_EQ_INT(store_mbox_info(&st, a, &in), STORE_OK);
+	CHECK_EQ_INT(in.highestmodseq, 0x7fffff7fu);
+	CHECK_EQ_INT(in.unseen, 1);
+	CHECK_EQ_INT(store_msg_peek(&st, a, 0, &m), STORE_OK);
+	CHECK(m.expunged);
+	CHECK_EQ_INT(m.modseq, 0x7fffff7fu);
+	store_mbox_purge(&st, a, 0x7fffff7eu);
+	CHECK_EQ_INT(store_msg_entries(&st, a), 2);
+	store_mbox_purge(&st, a, 0x7fffff7fu);
+	CHECK_EQ_INT(store_msg_entries(&st, a), 1);
+	/* the last modseq a tombstone can hold, then a clean refusal */
+	st.modseq = MODSEQ_MAX - 1u;
+	CHECK_EQ_INT(store_msg_set_flags(&st, a, u2, STORE_F_SEEN, &ms), STORE_OK);
+	CHECK_EQ_INT(ms, MODSEQ_MAX);
+	CHECK_EQ_INT(store_msg_expunge(&st, a, u2), STORE_LIMIT);
+	CHECK_EQ_INT(store_msg_set_flags(&st, a, u2, 0, &ms), STORE_LIMIT);
+	CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+	CHECK(!m.expunged);
+	CHECK_EQ_INT(m.flags, STORE_F_SEEN);
+	CHECK_EQ_INT(m.modseq, MODSEQ_MAX);
+	remount();
+	CHECK_EQ_INT(store_msg_get(&st, a, 0, &m), STORE_OK);
+	CHECK_EQ_INT(m.modseq, MODSEQ_MAX);
+	CHECK_EQ_INT(store_msg_set_flags(&st, a, u2, 0, &ms), STORE_LIMIT);
+}
+
 int main(void)
 {
 	RUN(crc32_check_value);
@@ -863,5 +1090,9 @@ int main(void)
 	RUN(bad_arguments);
 	RUN(bad_sector);
 	RUN(foreign_limits);
+	RUN(flags_record_and_moves);
+	RUN(remount_restores_keywords_and_modseq);
+	RUN(unit_for_large_geometry);
+	RUN(tombstone_modseq);
 	return UNIT_DONE();
 }
