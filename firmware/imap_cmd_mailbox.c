@@ -142,7 +142,7 @@ static int select_report2(struct imap_session *s)
 		uint32_t idx;
 		struct store_msg m;
 		if (imap_view_seq_to_idx(s, seq, &idx) &&
-		    store_msg_get(st, s->v.mb, idx, &m) == STORE_OK && !(m.flags & STORE_F_SEEN)) {
+		    store_msg_peek(st, s->v.mb, idx, &m) == STORE_OK && !(m.flags & STORE_F_SEEN)) {
 			imap_printf(s, "* OK [UNSEEN %lu] First unseen\r\n", (unsigned long)seq);
 			break;
 		}
@@ -417,7 +417,7 @@ static int rename_inbox_step(struct imap_session *s)
 		idx = entries;
 	for (; idx < entries; idx++) {
 		struct store_msg m;
-		if (store_msg_get(st, rs->from, idx, &m) == STORE_OK && !m.expunged)
+		if (store_msg_peek(st, rs->from, idx, &m) == STORE_OK && !m.expunged)
 			break;
 	}
 	if (idx >= entries) {
@@ -427,7 +427,7 @@ static int rename_inbox_step(struct imap_session *s)
 	}
 	struct store_msg m;
 	uint32_t new_uid;
-	store_msg_get(st, rs->from, idx, &m);
+	store_msg_peek(st, rs->from, idx, &m);
 	rs->uid = m.uid;
 	int r = store_msg_copy(st, &rs->copy, rs->from, m.uid, rs->to, &new_uid);
 	if (r == STORE_AGAIN)
@@ -585,7 +585,7 @@ static uint32_t count_deleted(struct store *st, store_mbox_t mb, uint64_t *bytes
 	for (uint32_t i = 0; i < entries; i++) {
 		struct store_msg m;
 		struct store_msg_stat ms;
-		if (store_msg_get(st, mb, i, &m) != STORE_OK || m.expunged ||
+		if (store_msg_peek(st, mb, i, &m) != STORE_OK || m.expunged ||
 		    !(m.flags & STORE_F_DELETED))
 			continue;
 		n++;

@@ -42,7 +42,7 @@ int imap_expunge_step(struct imap_session *s)
 		struct store_msg m;
 		if (writes >= IMAPD_EXPUNGE_SLICE)
 			return IMAP_MORE;
-		if (store_msg_get(st, s->v.mb, idx, &m) != STORE_OK)
+		if (store_msg_peek(st, s->v.mb, idx, &m) != STORE_OK)
 			continue;
 		e->next_uid = m.uid + 1;
 		if (m.expunged ||

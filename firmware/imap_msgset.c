@@ -91,7 +91,7 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 			if (!imap_view_seq_to_idx(s, m->seq, &m->idx))
 				continue;
 			struct store_msg e;
-			if (store_msg_get(st, s->v.mb, m->idx, &e) != STORE_OK)
+			if (store_msg_peek(st, s->v.mb, m->idx, &e) != STORE_OK)
 				continue;
 			m->uid = e.uid;
 			return true;
@@ -102,7 +102,7 @@ bool imap_msgset_next(struct imap_session *s, struct imap_msgset *w, struct imap
 		struct store_msg e;
 		if (store_msg_find(st, s->v.mb, w->next, &idx, &exact) != STORE_OK ||
 		    idx >= store_msg_entries(st, s->v.mb) ||
-		    store_msg_get(st, s->v.mb, idx, &e) != STORE_OK || e.uid > w->hi) {
+		    store_msg_peek(st, s->v.mb, idx, &e) != STORE_OK || e.uid > w->hi) {
 			w->in_range = false;
 			continue;
 		}

@@ -47,7 +47,7 @@ static uint32_t next_live(struct imap_session *s, uint32_t from)
 		return 0;
 	for (; idx < entries; idx++) {
 		struct store_msg m;
-		if (store_msg_get(st, s->v.mb, idx, &m) == STORE_OK &&
+		if (store_msg_peek(st, s->v.mb, idx, &m) == STORE_OK &&
 		    (!m.expunged || m.modseq > s->v.exp_modseq))
 			return m.uid;
 	}

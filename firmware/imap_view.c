@@ -85,7 +85,7 @@ static uint32_t count_recent(struct imap_session *s)
 			continue;
 		for (; idx < entries; idx++) {
 			struct store_msg m;
-			if (store_msg_get(st, s->v.mb, idx, &m) != STORE_OK ||
+			if (store_msg_peek(st, s->v.mb, idx, &m) != STORE_OK ||
 			    m.uid > s->v.recent_r[r].hi)
 				break;
 			if (in_view(&s->v, &m))
@@ -113,7 +113,7 @@ void imap_view_open(struct imap_session *s, store_mbox_t mb, bool readonly)
 	uint32_t entries = store_msg_entries(st, mb);
 	for (uint32_t i = entries; i-- > 0;) {
 		struct store_msg m;
-		if (store_msg_get(st, mb, i, &m) == STORE_OK && !m.expunged) {
+		if (store_msg_peek(st, mb, i, &m) == STORE_OK && !m.expunged) {
 			v->uid_max = m.uid;
 			break;
 		}
@@ -168,7 +168,7 @@ uint32_t imap_view_status_recent(struct store *st, store_mbox_t mb)
 		return 0;
 	for (uint32_t e = store_msg_entries(st, mb); idx < e; idx++) {
 		struct store_msg m;
-		if (store_msg_get(st, mb, idx, &m) == STORE_OK && !m.expunged)
+		if (store_msg_peek(st, mb, idx, &m) == STORE_OK && !m.expunged)
 			n++;
 	}
 	return n;
@@ -198,7 +198,7 @@ bool imap_view_seq_to_idx(struct imap_session *s, uint32_t seq, uint32_t *idx)
 	}
 	for (; i < entries; i++) {
 		struct store_msg m;
-		if (store_msg_get(st, v->mb, i, &m) != STORE_OK)
+		if (store_msg_peek(st, v->mb, i, &m) != STORE_OK)
 			return false;
 		if (!in_view(v, &m))
 			continue;
@@ -221,7 +221,7 @@ bool imap_view_uid_to_seq(struct imap_session *s, uint32_t uid, uint32_t *seq, u
 	struct store_msg m;
 	if (uid == 0 || uid > v->uid_max ||
 	    store_msg_find(st, v->mb, uid, &i, &exact) != STORE_OK || !exact ||
-	    store_msg_get(st, v->mb, i, &m) != STORE_OK || !in_view(v, &m))
+	    store_msg_peek(st, v->mb, i, &m) != STORE_OK || !in_view(v, &m))
 		return false;
 	/* count view entries up to i, from the cursor when it is behind us */
 	uint32_t k = 0, n = 0;
@@ -231,7 +231,7 @@ bool imap_view_uid_to_seq(struct imap_session *s, uint32_t uid, uint32_t *seq, u
 	}
 	for (; k <= i; k++) {
 		struct store_msg e;
-		if (store_msg_get(st, v->mb, k, &e) == STORE_OK && in_view(v, &e))
+		if (store_msg_peek(st, v->mb, k, &e) == STORE_OK && in_view(v, &e))
 			n++;
 	}
 	v->cur_seq = n;
@@ -346,7 +346,7 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 				vanished_flush(s, van_lo, van_hi);
 				return IMAP_MORE;
 			}
-			if (store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
+			if (store_msg_peek(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
 				continue;
 			v->sync_seq++;
 			if (!(m.expunged && m.modseq <= v->sync_modseq)) {
@@ -383,12 +383,19 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			struct store_msg m;
 			if (imap_out_room(s) < IMAP_FLAG_LINE_MAX || budget-- == 0)
 				return IMAP_MORE;
-			if (store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
+			if (store_msg_peek(st, v->mb, v->sync_idx, &m) != STORE_OK || !in_view(v, &m))
 				continue;
 			v->sync_seq++;
-			if (m.expunged)
+			if (m.expunged) {
 				v->resync = true;   /* its EXPUNGE is still owed: the next sync sends it */
-			else if (m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {
+				continue;
+			}
+			/* A live message's modseq and keywords are on flash: read them
+			 * only when some flag changed since the last sync. */
+			if (v->flag_modseq >= v->sync_modseq ||
+			    store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK)
+				continue;
+			if (m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {
 				imap_printf(s, "* %lu FETCH (", (unsigned long)v->sync_seq);
 				if (s->condstore)   /* RFC 7162 3.1.4.1, with UID for the client's cache */
 					imap_printf(s, "UID %lu MODSEQ (%llu) ", (unsigned long)m.uid,
@@ -410,7 +417,7 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		i = entries;
 	for (; i < entries; i++) {
 		struct store_msg m;
-		if (store_msg_get(st, v->mb, i, &m) != STORE_OK)
+		if (store_msg_peek(st, v->mb, i, &m) != STORE_OK)
 			break;
 		if (m.expunged) {
 			if (m.modseq > v->exp_modseq) {
