@@ -63,8 +63,12 @@ static int store_open(void)
 			return 0;
 		}
 		if (!image_blank(&flash.dev)) {
-			port_log(PORT_LOG_ERR, "store: cannot mount %s (error %d); not formatting "
-					       "an image that holds data", board_config.image, r);
+			/* e.g. an image of another format version: the user decides */
+			port_log(PORT_LOG_ERR, "store: cannot mount %s (error %d%s); not formatting "
+					       "an image that holds data: move it away to start a new one",
+				 board_config.image, r,
+				 r == STORE_CORRUPT ? ": not a store of this format version and geometry"
+						    : "");
 			return -1;
 		}
 	}
