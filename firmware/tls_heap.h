@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #define TLS_HEAP_HEADER 8u
-#define TLS_HEAP_LARGE 4096u
+#define TLS_HEAP_LARGE 2048u
 
 struct tls_heap_stats {
 	size_t size;         /* usable bytes of the arena */

@@ -1,12 +1,16 @@
 /*
- * test_tls.c - the TLS transport against an Mbed TLS client in one process,
- * over an in-memory plain transport; certificate generation and install.
+ * test_tls.c - the TLS transport against Mbed TLS clients in one process,
+ * over in-memory plain transports; handshakes taking turns, sessions
+ * churning in the server's arena; certificate generation and install.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mbedtls/pk.h"
+#include "mbedtls/pkcs5.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/psa_util.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
@@ -16,6 +20,7 @@
 #include "imapd_config.h"
 #include "store.h"
 #include "tls.h"
+#include "tls_heap.h"
 #include "unit.h"
 
 /* ---- the store, on the RAM flash simulator ---- */
@@ -118,7 +123,26 @@ static void fake_init(struct fake_plain *f)
 	f->t.ops = &fp_ops;
 }
 
-/* ---- an Mbed TLS client on the other end ---- */
+/* ---- an Mbed TLS client on the other end ----
+ *
+ * Its memory comes from the C library, not from the server's arena, so the
+ * arena holds what the firmware's does and no more: every client call runs
+ * between client_mem() and server_mem(). */
+
+static void *cl_calloc(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+static void client_mem(void)
+{
+	mbedtls_platform_set_calloc_free(cl_calloc, free);
+}
+
+static void server_mem(void)
+{
+	mbedtls_platform_set_calloc_free(tls_heap_calloc, tls_heap_free);
+}
 
 struct client {
 	mbedtls_ssl_context ssl;
@@ -150,9 +174,12 @@ static int cl_rng(void *ctx, unsigned char *out, size_t len)
 static unsigned char stored_cert[STORE_CFG_VAL_MAX];
 static int stored_cert_len;
 
-static int client_open(struct client *cl, struct fake_plain *link, const char *host,
-		       mbedtls_ssl_protocol_version max, const int *suites)
+/* groups: NULL for the library's default list. */
+static int client_open_groups(struct client *cl, struct fake_plain *link, const char *host,
+			      mbedtls_ssl_protocol_version max, const int *suites,
+			      const uint16_t *groups)
 {
+	client_mem();
 	memset(cl, 0, sizeof *cl);
 	cl->link = link;
 	mbedtls_ssl_init(&cl->ssl);
@@ -163,26 +190,63 @@ static int client_open(struct client *cl, struct fake_plain *link, const char *h
 		r = mbedtls_ssl_config_defaults(&cl->conf, MBEDTLS_SSL_IS_CLIENT,
 						MBEDTLS_SSL_TRANSPORT_STREAM,
 						MBEDTLS_SSL_PRESET_DEFAULT);
-	if (r != 0)
+	if (r != 0) {
+		server_mem();
 		return r;
+	}
 	mbedtls_ssl_conf_rng(&cl->conf, cl_rng, MBEDTLS_PSA_RANDOM_STATE);
 	mbedtls_ssl_conf_authmode(&cl->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&cl->conf, &cl->ca, NULL);
 	mbedtls_ssl_conf_max_tls_version(&cl->conf, max);
 	if (suites)
 		mbedtls_ssl_conf_ciphersuites(&cl->conf, suites);
+	if (groups)
+		mbedtls_ssl_conf_groups(&cl->conf, groups);
 	r = mbedtls_ssl_setup(&cl->ssl, &cl->conf);
 	if (r == 0)
 		r = mbedtls_ssl_set_hostname(&cl->ssl, host);
 	mbedtls_ssl_set_bio(&cl->ssl, cl, cl_send, cl_recv, NULL);
+	server_mem();
 	return r;
+}
+
+static int client_open(struct client *cl, struct fake_plain *link, const char *host,
+		       mbedtls_ssl_protocol_version max, const int *suites)
+{
+	return client_open_groups(cl, link, host, max, suites, NULL);
 }
 
 static void client_close(struct client *cl)
 {
+	client_mem();
 	mbedtls_ssl_free(&cl->ssl);
 	mbedtls_ssl_config_free(&cl->conf);
 	mbedtls_x509_crt_free(&cl->ca);
+	server_mem();
+}
+
+static int cl_handshake(struct client *cl)
+{
+	client_mem();
+	int r = mbedtls_ssl_handshake(&cl->ssl);
+	server_mem();
+	return r;
+}
+
+static int cl_read(struct client *cl, unsigned char *buf, size_t len)
+{
+	client_mem();
+	int r = mbedtls_ssl_read(&cl->ssl, buf, len);
+	server_mem();
+	return r;
+}
+
+static int cl_write(struct client *cl, const void *buf, size_t len)
+{
+	client_mem();
+	int r = mbedtls_ssl_write(&cl->ssl, buf, len);
+	server_mem();
+	return r;
 }
 
 /* Both sides until both are done; the server is driven as imapd.c does. */
@@ -190,7 +254,7 @@ static int handshake(struct client *cl, struct tls_conn *c)
 {
 	struct transport *t = tls_conn_transport(c);
 	for (int i = 0; i < 2000; i++) {
-		int r = mbedtls_ssl_handshake(&cl->ssl);
+		int r = cl_handshake(cl);
 		tls_conn_poll(c);
 		if (r != 0 && r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
 			return r;
@@ -210,7 +274,7 @@ static bool server_to_client(struct client *cl, struct tls_conn *c, const unsign
 	for (int i = 0; i < 10000 && recvd < len; i++) {
 		if (sent < len)
 			sent += t->ops->write(t, msg + sent, len - sent);
-		int r = mbedtls_ssl_read(&cl->ssl, got + recvd, sizeof got - recvd);
+		int r = cl_read(cl, got + recvd, sizeof got - recvd);
 		if (r > 0)
 			recvd += (size_t)r;
 		else if (r != MBEDTLS_ERR_SSL_WANT_READ)
@@ -225,7 +289,7 @@ static bool client_to_server(struct client *cl, struct tls_conn *c, const char *
 	size_t len = strlen(msg);
 	char got[256];
 	size_t recvd = 0;
-	if (mbedtls_ssl_write(&cl->ssl, (const unsigned char *)msg, len) != (int)len)
+	if (cl_write(cl, msg, len) != (int)len)
 		return false;
 	for (int i = 0; i < 100 && recvd < len; i++)
 		recvd += t->ops->read(t, got + recvd, sizeof got - recvd);
@@ -330,7 +394,7 @@ TEST(tls13_handshake_and_data)
 	CHECK(link1.closed);
 	link1.closed = false;   /* let the client read what was queued */
 	unsigned char b[16];
-	CHECK_EQ_INT(mbedtls_ssl_read(&cl.ssl, b, sizeof b), MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
+	CHECK_EQ_INT(cl_read(&cl, b, sizeof b), MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
 	tls_get_stats(&s);
 	CHECK_EQ_INT(s.sessions, 0);
 	CHECK(!t->ops->is_secure(t));
@@ -381,10 +445,12 @@ TEST(record_without_data_then_data_in_one_read)
 	CHECK_EQ_INT(tls_conn_start(&conn1), 0);
 	CHECK_EQ_INT(client_open(&cl, &link1, "localhost", MBEDTLS_SSL_VERSION_TLS1_2, NULL), 0);
 	CHECK_EQ_INT(handshake(&cl, &conn1), 0);
+	client_mem();
 	CHECK_EQ_INT(mbedtls_ssl_send_alert_message(&cl.ssl, MBEDTLS_SSL_ALERT_LEVEL_WARNING,
 						    MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION),
 		     0);
-	CHECK_EQ_INT(mbedtls_ssl_write(&cl.ssl, (const unsigned char *)"a NOOP\r\n", 8), 8);
+	server_mem();
+	CHECK_EQ_INT(cl_write(&cl, "a NOOP\r\n", 8), 8);
 	char got[32];
 	CHECK_EQ_INT(t->ops->read(t, got, sizeof got), 8);
 	CHECK(memcmp(got, "a NOOP\r\n", 8) == 0);
@@ -460,33 +526,208 @@ TEST(garbage_fails_handshake_and_frees_context)
 	tls_conn_release(&conn1);   /* idempotent */
 }
 
-TEST(session_cap)
+/* ---- several connections at once ---- */
+
+#define NCONN (IMAPD_MAX_TLS_SESSIONS + 1)
+static struct fake_plain links[NCONN];
+static struct tls_conn conns[NCONN];
+static struct client cls[NCONN];
+
+static bool secure(int i)
 {
-	static struct fake_plain links[IMAPD_MAX_TLS_SESSIONS + 1];
-	static struct tls_conn conns[IMAPD_MAX_TLS_SESSIONS + 1];
-	struct tls_stats s;
-	for (int i = 0; i <= IMAPD_MAX_TLS_SESSIONS; i++) {
-		fake_init(&links[i]);
-		tls_conn_init(&conns[i], &links[i].t);
+	struct transport *t = tls_conn_transport(&conns[i]);
+	return t->ops->is_secure(t);
+}
+
+/* A connection whose client has sent its ClientHello. */
+static void conn_hello(int i, mbedtls_ssl_protocol_version v, const uint16_t *groups)
+{
+	fake_init(&links[i]);
+	tls_conn_init(&conns[i], &links[i].t);
+	CHECK_EQ_INT(client_open_groups(&cls[i], &links[i], "localhost", v, NULL, groups), 0);
+	CHECK_EQ_INT(cl_handshake(&cls[i]), MBEDTLS_ERR_SSL_WANT_READ);
+	CHECK(links[i].up.len > 0);
+}
+
+static void conn_end(int i)
+{
+	tls_conn_release(&conns[i]);
+	client_close(&cls[i]);
+}
+
+/* Two clients start TLS at the same moment: the second one's ClientHello
+ * stays unread until the first handshake is over, then it runs. */
+TEST(second_handshake_waits_for_the_first)
+{
+	struct tls_stats s0, s;
+	tls_get_stats(&s0);
+	conn_hello(0, MBEDTLS_SSL_VERSION_TLS1_3, NULL);
+	conn_hello(1, MBEDTLS_SSL_VERSION_TLS1_2, NULL);
+	CHECK_EQ_INT(tls_conn_start(&conns[0]), 0);
+	CHECK_EQ_INT(tls_conn_start(&conns[1]), 0);
+	tls_get_stats(&s);
+	CHECK_EQ_INT(s.sessions, 1);
+	CHECK_EQ_INT(s.waiting, 1);
+	CHECK_EQ_INT(s.queued, s0.queued + 1);
+	CHECK(!tls_conn_pending(&conns[1]));
+	size_t hello = links[1].up.len;
+
+	/* A context is free, but promised to the waiter: no STARTTLS. */
+	fake_init(&links[2]);
+	tls_conn_init(&conns[2], &links[2].t);
+	struct transport *t2 = tls_conn_transport(&conns[2]);
+	if (IMAPD_MAX_TLS_SESSIONS == 2)
+		CHECK_EQ_INT(t2->ops->can_start_tls(t2), 0);
+
+	/* Both driven as the server loop does. */
+	bool turn_seen = false;
+	for (int k = 0; k < 2000 && !(secure(0) && secure(1)); k++) {
+		for (int i = 0; i < 2; i++) {
+			bool was = secure(0);
+			cl_handshake(&cls[i]);
+			tls_conn_poll(&conns[i]);
+			if (!secure(0))
+				CHECK_EQ_INT(links[1].up.len, hello);
+			if (i == 0 && !was && secure(0))
+				turn_seen = tls_conn_pending(&conns[1]);   /* so the loop comes back */
+		}
 	}
-	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
+	CHECK(secure(0) && secure(1));
+	CHECK(turn_seen);
+	tls_get_stats(&s);
+	CHECK_EQ_INT(s.sessions, 2);
+	CHECK_EQ_INT(s.waiting, 0);
+	CHECK_EQ_INT(s.handshakes, s0.handshakes + 2);
+	CHECK(client_to_server(&cls[1], &conns[1], "b NOOP\r\n"));
+	CHECK(server_to_client(&cls[0], &conns[0], (const unsigned char *)"* OK\r\n", 6));
+	conn_end(0);
+	conn_end(1);
+	tls_conn_release(&conns[2]);
+}
+
+/* With every context held by an open session, a new TLS connection waits
+ * (STARTTLS is refused instead), and starts when a session ends. */
+TEST(connection_beyond_the_cap_waits_for_a_context)
+{
+	struct tls_stats s;
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++) {
+		conn_hello(i, MBEDTLS_SSL_VERSION_TLS1_3, NULL);
 		CHECK_EQ_INT(tls_conn_start(&conns[i]), 0);
+		CHECK_EQ_INT(handshake(&cls[i], &conns[i]), 0);
+	}
+	int w = IMAPD_MAX_TLS_SESSIONS;
+	conn_hello(w, MBEDTLS_SSL_VERSION_TLS1_3, NULL);
+	size_t hello = links[w].up.len;
+	CHECK_EQ_INT(tls_conn_start(&conns[w]), 0);
+	CHECK_EQ_INT(tls_conn_start(&conns[w]), -1);   /* not twice */
+	for (int k = 0; k < 50; k++) {
+		cl_handshake(&cls[w]);
+		CHECK(!tls_conn_poll(&conns[w]));
+	}
+	CHECK(!secure(w));
+	CHECK(!tls_conn_pending(&conns[w]));
+	CHECK_EQ_INT(links[w].up.len, hello);
+	struct transport *tw = tls_conn_transport(&conns[w]);
+	char buf[16];
+	CHECK_EQ_INT(tw->ops->read(tw, buf, sizeof buf), 0);
+	CHECK_EQ_INT(tw->ops->write_space(tw), 0);
 	tls_get_stats(&s);
-	uint32_t refused = s.refused;
-	CHECK_EQ_INT(tls_conn_start(&conns[IMAPD_MAX_TLS_SESSIONS]), -1);
-	struct transport *t = tls_conn_transport(&conns[IMAPD_MAX_TLS_SESSIONS]);
-	CHECK_EQ_INT(t->ops->start_tls(t), -1);
-	tls_get_stats(&s);
-	CHECK_EQ_INT(s.refused, refused + 2);
 	CHECK_EQ_INT(s.sessions, IMAPD_MAX_TLS_SESSIONS);
-	/* A freed context is available again. */
-	tls_conn_release(&conns[0]);
-	tls_conn_init(&conns[IMAPD_MAX_TLS_SESSIONS], &links[IMAPD_MAX_TLS_SESSIONS].t);
-	CHECK_EQ_INT(tls_conn_start(&conns[IMAPD_MAX_TLS_SESSIONS]), 0);
-	for (int i = 0; i <= IMAPD_MAX_TLS_SESSIONS; i++)
-		tls_conn_release(&conns[i]);
+	CHECK_EQ_INT(s.waiting, 1);
+
+	/* STARTTLS on a plain connection finds no context: refused at once. */
+	struct fake_plain lp;
+	struct tls_conn cp;
+	fake_init(&lp);
+	tls_conn_init(&cp, &lp.t);
+	struct transport *tp = tls_conn_transport(&cp);
+	CHECK_EQ_INT(tp->ops->can_start_tls(tp), 0);
+
+	/* The first session ends: the waiter's turn. */
+	conn_end(0);
+	CHECK(tls_conn_pending(&conns[w]));
+	CHECK_EQ_INT(handshake(&cls[w], &conns[w]), 0);
+	CHECK(client_to_server(&cls[w], &conns[w], "c LOGIN alice pw\r\n"));
+	tls_get_stats(&s);
+	CHECK_EQ_INT(s.sessions, IMAPD_MAX_TLS_SESSIONS);
+	CHECK_EQ_INT(s.waiting, 0);
+	CHECK_EQ_INT(tp->ops->can_start_tls(tp), 0);
+	/* A waiter that goes away leaves the queue. */
+	conn_hello(0, MBEDTLS_SSL_VERSION_TLS1_2, NULL);
+	CHECK_EQ_INT(tls_conn_start(&conns[0]), 0);
+	tls_get_stats(&s);
+	CHECK_EQ_INT(s.waiting, 1);
+	conn_end(0);
+	tls_get_stats(&s);
+	CHECK_EQ_INT(s.waiting, 0);
+	for (int i = 1; i <= w; i++)
+		conn_end(i);
+	CHECK_EQ_INT(tp->ops->can_start_tls(tp), 1);
+	tls_conn_release(&cp);
 	tls_get_stats(&s);
 	CHECK_EQ_INT(s.sessions, 0);
+}
+
+/* Sessions opening and closing in turn, each handshake while the others
+ * are open (A, B; close A, C; close B, D; ...), every version and key
+ * exchange, data both ways, and a LOGIN's PBKDF2 in the middle of each
+ * handshake: the arena, sized for the cap's established sessions plus one
+ * handshake, never refuses a request. */
+TEST(sessions_churn_in_the_arena)
+{
+	static const uint16_t x25519[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519, 0 };
+	static const uint16_t p256[] = { MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, 0 };
+	static const struct {
+		mbedtls_ssl_protocol_version v;
+		const uint16_t *groups;
+	} cases[] = {
+		{ MBEDTLS_SSL_VERSION_TLS1_3, x25519 },
+		{ MBEDTLS_SSL_VERSION_TLS1_3, p256 },
+		{ MBEDTLS_SSL_VERSION_TLS1_2, NULL },   /* X25519 first, P-256 listed */
+		{ MBEDTLS_SSL_VERSION_TLS1_2, p256 },
+	};
+	static unsigned char msg[6000];
+	struct tls_stats s0, s;
+	struct tls_heap_stats hs;
+	bool open[IMAPD_MAX_TLS_SESSIONS] = { false };
+	int ok = 0, rounds = 8 * (int)(sizeof cases / sizeof cases[0]);
+
+	tls_get_stats(&s0);
+	tls_heap_peak_reset();
+	for (int k = 0; k < rounds; k++) {
+		int i = k % IMAPD_MAX_TLS_SESSIONS;
+		if (open[i])
+			conn_end(i);
+		int c = (k + k / 4) % 4;
+		conn_hello(i, cases[c].v, cases[c].groups);
+		CHECK_EQ_INT(tls_conn_start(&conns[i]), 0);
+		tls_conn_poll(&conns[i]);   /* the key share and signature */
+		unsigned char key[32];
+		CHECK_EQ_INT(mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256,
+							   (const unsigned char *)"pw", 2,
+							   (const unsigned char *)"salt", 4, 2,
+							   sizeof key, key), 0);
+		open[i] = handshake(&cls[i], &conns[i]) == 0;
+		CHECK(open[i]);
+		if (!open[i])
+			break;
+		for (size_t b = 0; b < sizeof msg; b++)
+			msg[b] = (unsigned char)(b + (size_t)k);
+		size_t n = 100 + (size_t)(k * 733) % (sizeof msg - 100);
+		ok += server_to_client(&cls[i], &conns[i], msg, n) &&
+		      client_to_server(&cls[i], &conns[i], "a NOOP\r\n");
+	}
+	CHECK_EQ_INT(ok, rounds);
+	tls_heap_get_stats(&hs);
+	tls_get_stats(&s);
+	printf("  arena peak %zu of %zu bytes (%d sessions, one handshaking)\n", hs.peak,
+	       s.arena_size, IMAPD_MAX_TLS_SESSIONS);
+	CHECK_EQ_INT(s.arena_failures, 0);
+	CHECK_EQ_INT(s.refused, s0.refused);
+	CHECK_EQ_INT(s.handshakes, s0.handshakes + (uint32_t)rounds);
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
+		if (open[i])
+			conn_end(i);
 }
 
 static const char cert1_pem[] =
@@ -574,7 +815,9 @@ int main(void)
 	RUN(wrong_hostname_is_rejected_by_client);
 	RUN(starttls_discards_pipelined_plaintext);
 	RUN(garbage_fails_handshake_and_frees_context);
-	RUN(session_cap);
+	RUN(second_handshake_waits_for_the_first);
+	RUN(connection_beyond_the_cap_waits_for_a_context);
+	RUN(sessions_churn_in_the_arena);
 	RUN(install_pem);
 	RUN(arena_back_to_base);
 	return UNIT_DONE();
