@@ -64,6 +64,8 @@
 
 /* Intermediate certificates a user may install after the server's own. */
 #define TLS_CHAIN_MAX 2
+/* As tls_strerror(TLS_ERR_TOOBIG) says. */
+_Static_assert(TLS_CHAIN_MAX == 2 && MBEDTLS_SSL_OUT_CONTENT_LEN == 2048, "fix tls_strerror");
 /* Handshake steps per slice: one, so that other sessions run between steps;
  * the longest step is a public-key operation or two (key share, signature). */
 #define TLS_SLICE_STEPS 1
@@ -176,7 +178,9 @@ const char *tls_strerror(int err)
 	case TLS_ERR_KEY: return "key is not an unencrypted PEM or DER private key";
 	case TLS_ERR_KEYTYPE: return "key is not ECDSA P-256";
 	case TLS_ERR_MISMATCH: return "certificate does not match the key";
-	case TLS_ERR_TOOBIG: return "certificate or chain too large";
+	case TLS_ERR_TOOBIG:
+		return "certificate chain too large: more than 2 intermediates, or over one "
+		       "TLS record (2 KB)";
 	case TLS_ERR_NOTREADY: return "TLS not initialised";
 	default: return "unknown TLS error";
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbedtls/base64.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/pkcs5.h"
 #include "mbedtls/platform.h"
@@ -795,6 +796,101 @@ TEST(install_pem)
 	CHECK(tls_strerror(TLS_ERR_MISMATCH)[0] != '\0');
 }
 
+/* A certificate for key1 (self-signed), its DER dlen bytes long, padded
+ * with DNS names: PEM into pem. 0 or -1. */
+static int padded_cert_pem(size_t dlen, char *pem, size_t cap)
+{
+	enum { NAMES = 16, NAME_MAX_LEN = 100 };
+	static char names[NAMES][NAME_MAX_LEN + 1];
+	static unsigned char der[STORE_CFG_VAL_MAX];
+	mbedtls_pk_context key;
+	mbedtls_pk_init(&key);
+	int r = mbedtls_pk_parse_key(&key, (const unsigned char *)key1_pem, sizeof key1_pem, NULL,
+				     0, cl_rng, MBEDTLS_PSA_RANDOM_STATE);
+	size_t pad = dlen > 400 ? dlen - 400 : 16;
+	int n = -1;
+	/* The signature's DER length varies by a byte or two: retry. */
+	for (int tries = 0; r == 0 && tries < 40; tries++) {
+		mbedtls_x509_san_list san[NAMES];
+		for (int i = 0; i < NAMES; i++) {
+			size_t len = pad / NAMES + ((size_t)i < pad % NAMES);
+			if (len == 0 || len > NAME_MAX_LEN)
+				return -1;
+			memset(names[i], 'a' + i, len);
+			san[i].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+			san[i].node.san.unstructured_name.p = (unsigned char *)names[i];
+			san[i].node.san.unstructured_name.len = len;
+			san[i].next = i + 1 < NAMES ? &san[i + 1] : NULL;
+		}
+		static const unsigned char serial[1] = { 7 };
+		mbedtls_x509write_cert w;
+		mbedtls_x509write_crt_init(&w);
+		mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+		mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+		mbedtls_x509write_crt_set_subject_key(&w, &key);
+		mbedtls_x509write_crt_set_issuer_key(&w, &key);
+		if (mbedtls_x509write_crt_set_subject_name(&w, "CN=padded") == 0 &&
+		    mbedtls_x509write_crt_set_issuer_name(&w, "CN=padded") == 0 &&
+		    mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 1) == 0 &&
+		    mbedtls_x509write_crt_set_validity(&w, "20260101000000", "20360101000000") == 0 &&
+		    mbedtls_x509write_crt_set_subject_alternative_name(&w, san) == 0)
+			n = mbedtls_x509write_crt_der(&w, der, sizeof der, cl_rng,
+						      MBEDTLS_PSA_RANDOM_STATE);
+		mbedtls_x509write_crt_free(&w);
+		if (n <= 0 || (size_t)n == dlen)
+			break;
+		pad = pad + dlen - (size_t)n;
+	}
+	mbedtls_pk_free(&key);
+	if (n <= 0 || (size_t)n != dlen)
+		return -1;
+	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
+	static const char tail[] = "\n-----END CERTIFICATE-----\n";
+	size_t b64;
+	if (cap < sizeof head + sizeof tail ||
+	    mbedtls_base64_encode((unsigned char *)pem + sizeof head - 1,
+				  cap - sizeof head - sizeof tail, &b64, der + sizeof der - n,
+				  (size_t)n) != 0)
+		return -1;
+	memcpy(pem, head, sizeof head - 1);
+	memcpy(pem + sizeof head - 1 + b64, tail, sizeof tail);
+	return 0;
+}
+
+/* The Certificate message, the largest handshake message, goes out in one
+ * record (Mbed TLS fragments handshake messages only in DTLS): a chain that
+ * fills a record exactly installs, one byte more is refused at install time
+ * (not at every handshake later), the store untouched. */
+TEST(install_refuses_chain_beyond_one_record)
+{
+	mbedtls_x509_crt inter;
+	mbedtls_x509_crt_init(&inter);
+	CHECK_EQ_INT(mbedtls_x509_crt_parse(&inter, (const unsigned char *)cert1_pem,
+					    sizeof cert1_pem), 0);
+	/* handshake header, TLS 1.3 context, list length; each certificate:
+	 * length, DER, TLS 1.3 extensions */
+	size_t fixed = 4 + 1 + 3 + (3 + inter.raw.len + 2) + 3 + 2;
+	mbedtls_x509_crt_free(&inter);
+	static char chain[8192];
+	unsigned char before[STORE_CFG_VAL_MAX];
+	int nb = store_cfg_get(&st, "tls/cert", before, sizeof before);
+	CHECK(nb > 0);
+
+	CHECK_EQ_INT(padded_cert_pem(MBEDTLS_SSL_OUT_CONTENT_LEN + 1 - fixed, chain,
+				     sizeof chain - sizeof cert1_pem), 0);
+	strcat(chain, cert1_pem);
+	CHECK_EQ_INT(tls_install_pem(&st, chain, key1_pem), TLS_ERR_TOOBIG);
+	unsigned char after[STORE_CFG_VAL_MAX];
+	CHECK_EQ_INT(store_cfg_get(&st, "tls/cert", after, sizeof after), nb);
+	CHECK(memcmp(before, after, (size_t)nb) == 0);
+
+	CHECK_EQ_INT(padded_cert_pem(MBEDTLS_SSL_OUT_CONTENT_LEN - fixed, chain,
+				     sizeof chain - sizeof cert1_pem), 0);
+	strcat(chain, cert1_pem);
+	CHECK_EQ_INT(tls_install_pem(&st, chain, key1_pem), TLS_OK);
+	CHECK(store_cfg_get(&st, "tls/chain/1", after, sizeof after) > 0);
+}
+
 /* After every handshake, failure and install above, server and client
  * alike: nothing refused, nothing freed twice, nothing left behind. */
 TEST(arena_back_to_base)
@@ -818,6 +914,7 @@ int main(void)
 	RUN(second_handshake_waits_for_the_first);
 	RUN(connection_beyond_the_cap_waits_for_a_context);
 	RUN(sessions_churn_in_the_arena);
+	RUN(install_refuses_chain_beyond_one_record);
 	RUN(install_pem);
 	RUN(arena_back_to_base);
 	return UNIT_DONE();
