@@ -45,7 +45,7 @@
  *   32-bit: base 1,320  established 20,624  handshake peak 23,984
  *   64-bit: base 1,616  established 20,800  handshake peak 24,904
  * Each is rounded up, about 1.7 KB in all, for PBKDF2 at a LOGIN during a
- * handshake (about 400 bytes), for holes between the small blocks, and
+ * handshake (a few hundred bytes), for holes between the small blocks, and
  * for the DER encodings whose lengths vary from run to run.
  */
 #if UINTPTR_MAX > 0xffffffffu
