@@ -42,19 +42,19 @@
  * its handshake peak (TLS 1.3 with a P-256 key share: transcript, key share,
  * signature, handshake keys). Measured (tools/bench-tls, tls_heap's 8-byte
  * block headers):
- *   32-bit: base 1,320  established 20,624  handshake peak 23,984
- *   64-bit: base 1,616  established 20,800  handshake peak 24,904
- * Each is rounded up, about 1.7 KB in all, for PBKDF2 at a LOGIN during a
+ *   32-bit: base 1,320  established 19,120  handshake peak 23,840
+ *   64-bit: base 1,616  established 19,168  handshake peak 24,520
+ * Each is rounded up, about 1.8 KB in all, for PBKDF2 at a LOGIN during a
  * handshake (a few hundred bytes), for holes between the small blocks, and
  * for the DER encodings whose lengths vary from run to run.
  */
 #if UINTPTR_MAX > 0xffffffffu
 #define TLS_ARENA_BASE 2560u
-#define TLS_ARENA_SESSION 21504u
+#define TLS_ARENA_SESSION 19712u
 #define TLS_ARENA_HANDSHAKE 25600u
 #else
 #define TLS_ARENA_BASE 2048u
-#define TLS_ARENA_SESSION 20992u
+#define TLS_ARENA_SESSION 19456u
 #define TLS_ARENA_HANDSHAKE 24576u
 #endif
 #ifndef TLS_ARENA_SIZE
