@@ -42,8 +42,8 @@
  * its handshake peak (TLS 1.3 with a P-256 key share: transcript, key share,
  * signature, handshake keys). Measured (tools/bench-tls, tls_heap's 8-byte
  * block headers):
- *   32-bit: base 1,320  established 19,120  handshake peak 23,840
- *   64-bit: base 1,616  established 19,168  handshake peak 24,520
+ *   32-bit: base 1,320  established 19,120  handshake peak 22,424
+ *   64-bit: base 1,616  established 19,168  handshake peak 22,984
  * Each is rounded up, about 1.8 KB in all, for PBKDF2 at a LOGIN during a
  * handshake (a few hundred bytes), for holes between the small blocks, and
  * for the DER encodings whose lengths vary from run to run.
@@ -51,11 +51,11 @@
 #if UINTPTR_MAX > 0xffffffffu
 #define TLS_ARENA_BASE 2560u
 #define TLS_ARENA_SESSION 19712u
-#define TLS_ARENA_HANDSHAKE 25600u
+#define TLS_ARENA_HANDSHAKE 24064u
 #else
 #define TLS_ARENA_BASE 2048u
 #define TLS_ARENA_SESSION 19456u
-#define TLS_ARENA_HANDSHAKE 24576u
+#define TLS_ARENA_HANDSHAKE 23168u
 #endif
 #ifndef TLS_ARENA_SIZE
 #define TLS_ARENA_SIZE \
