@@ -157,19 +157,19 @@ TEST(random_workload_keeps_contents)
  * Sessions shaped like Mbed TLS's on the board (sizes from tools/bench-tls,
  * 32-bit): at setup a 16,429-byte input and a 2,093-byte output record
  * buffer and a 700-byte handshake block; during the handshake up to 5
- * short-lived small blocks at a time (at most 2.7 KB) and 5 blocks (2,000
- * bytes) that stay for the session; at its end the handshake block and the
- * short-lived ones go. At most 23.9 KB while handshaking, 20.6 KB after. One
- * session handshakes at a time (tls.c), the other is established or closed;
- * they open, step and close in random order for 100,000 steps in the
- * firmware's arena (2,048 + 20,992 + 24,576 bytes): no request may be
+ * short-lived small blocks at a time (at most 2.5 KB) and 4 blocks (about
+ * 560 bytes) that stay for the session; at its end the handshake block and
+ * the short-lived ones go. At most 22.4 KB while handshaking, 19.1 KB after.
+ * One session handshakes at a time (tls.c), the other is established or
+ * closed; they open, step and close in random order for 100,000 steps in
+ * the firmware's arena (2,048 + 19,456 + 23,168 bytes): no request may be
  * refused. (With one first-fit heap for every size this workload runs out
  * within a few hundred steps.)
  */
 struct model_ses {
 	bool open, established;
 	void *in, *out, *hs;
-	void *keep[5];
+	void *keep[4];
 	int nkeep;
 	void *tmp[16];
 	int ntmp, steps;
@@ -189,14 +189,14 @@ static void model_close(struct model_ses *s)
 
 TEST(tls_session_churn_in_firmware_arena)
 {
-	static const size_t keep_sizes[5] = { 560, 480, 400, 320, 200 };
+	static const size_t keep_sizes[4] = { 200, 160, 120, 48 };
 	struct model_ses ses[2];
 	struct tls_heap_stats st;
 	unsigned seed = 777;
 	int refused = 0, opened = 0;
 
 	memset(ses, 0, sizeof ses);
-	tls_heap_init(arena, 2048 + 20992 + 24576);
+	tls_heap_init(arena, 2048 + 19456 + 23168);
 	void *base = tls_heap_calloc(1, 1312); /* key, certificate, configuration */
 	CHECK(base != NULL);
 	for (int step = 0; step < 100000 && !refused; step++) {
@@ -224,12 +224,12 @@ TEST(tls_session_churn_in_firmware_arena)
 				refused += !s->tmp[t];
 				s->ntmp++;
 			}
-			if (s->nkeep < 5 && r % 7 == 0) {
+			if (s->nkeep < 4 && r % 7 == 0) {
 				s->keep[s->nkeep] = tls_heap_calloc(1, keep_sizes[s->nkeep]);
 				refused += !s->keep[s->nkeep];
 				s->nkeep++;
 			}
-			if (++s->steps > 40 && s->nkeep == 5) {
+			if (++s->steps > 40 && s->nkeep == 4) {
 				for (int i = 0; i < 16; i++)
 					tls_heap_free(s->tmp[i]), s->tmp[i] = NULL;
 				s->ntmp = 0;
