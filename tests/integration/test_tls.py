@@ -39,6 +39,16 @@ def run(cmd, data=b"", env=None):
                           timeout=CLIENT_TIMEOUT, env=env)
 
 
+def wait_log(srv, text, timeout=10):
+    """Wait until the server has logged text (it reads input on its own
+    schedule, behind slirp)."""
+    deadline = time.monotonic() + timeout
+    while text not in srv.log:
+        if time.monotonic() > deadline:
+            raise AssertionError("%r not logged:\n%s" % (text, srv.log[-3000:]))
+        time.sleep(0.05)
+
+
 def need(tool):
     if shutil.which(tool) is None:
         raise unittest.SkipTest("%s not installed (make test installs it)" % tool)
@@ -284,15 +294,22 @@ class TLS(ServerTestCase):
         """Two clients start TLS at the same moment: both ClientHellos are in
         before the first handshake can end, so the second waits its turn
         (its ClientHello unread), then succeeds."""
+        before = self.srv.log.count("tls: waiting for another handshake to finish")
         a, b = self.hand_tls(), self.hand_tls()
+        self.assertTrue(a.answered(10))     # a's handshake runs, waiting for a
+        deadline = time.monotonic() + 10    # b's ClientHello is in: b waits
+        while self.srv.log.count("tls: waiting for another handshake to finish") == before:
+            self.assertLess(time.monotonic(), deadline, self.srv.log[-3000:])
+            time.sleep(0.05)
+        self.assertFalse(b.answered(0.3))
         a.finish()
         b.finish()
         self.assertTrue(a.readline().startswith(b"* OK"))
         self.assertTrue(b.readline().startswith(b"* OK"))
-        self.assertIn("tls: waiting for another handshake to finish", self.srv.log)
 
     def test_starttls_waits_for_the_handshake_turn(self):
         a = self.hand_tls()            # port 993: its handshake is under way
+        self.assertTrue(a.answered(10))
         s = socket.create_connection((HOST, self.srv.port), timeout=10)
         self.addCleanup(s.close)
         f = s.makefile("rb")
@@ -550,8 +567,8 @@ class TLSRestartAndCap(unittest.TestCase):
             self.assertTrue(s.makefile("rb").readline().startswith(b"n%d OK" % i))
         # One more: no context, so its ClientHello waits unread.
         w = self.hand_tls()
-        self.assertFalse(w.answered(1.0))
-        self.assertIn("all %d TLS sessions busy" % cap, self.srv.log)
+        wait_log(self.srv, "all %d TLS sessions busy" % cap)
+        self.assertFalse(w.answered(0.5))
         # Plain sessions still work.
         with self.srv.raw() as r:
             r.greeting()
@@ -583,8 +600,8 @@ class TLSRestartAndCap(unittest.TestCase):
         self.assertNotIn("TLS sessions busy", self.srv.log)
         # A silent one that starts its handshake now waits for a context.
         w = self.hand_tls(silent[0])
-        self.assertFalse(w.answered(1.0))
-        self.assertIn("all %d TLS sessions busy" % cap, self.srv.log)
+        wait_log(self.srv, "all %d TLS sessions busy" % cap)
+        self.assertFalse(w.answered(0.5))
         held[-1].close()
         w.finish()
         self.assertTrue(w.readline().startswith(b"* OK"))
