@@ -315,12 +315,13 @@ int imapd_start(const struct imapd_options *opt)
 	return 0;
 }
 
-/* Port 993: the TLS context (a fifth of the RAM budget) is taken when the
+/* Port 993: the TLS context (20 KiB of the arena) is taken when the
  * ClientHello starts to arrive, so a connection that sends nothing (a port
  * scan, a monitor's connect check, a stalled client) holds none; it is
- * closed after the pre-login timeout. Beyond IMAPD_MAX_TLS_SESSIONS there is
- * no memory for TLS: the connection is closed (plain sessions are
- * unaffected). True once the handshake may run. */
+ * closed after the pre-login timeout. Beyond IMAPD_MAX_TLS_SESSIONS, or
+ * while another handshake runs, tls.c queues it, its ClientHello unread,
+ * until its turn (plain sessions are unaffected). True once TLS has
+ * started. */
 static bool tls_wait_over(struct imapd_slot *sl, uint32_t now)
 {
 	if (tcp_transport_unread(&sl->tcp) == 0) {
@@ -332,9 +333,7 @@ static bool tls_wait_over(struct imapd_slot *sl, uint32_t now)
 	}
 	sl->tls_wait = false;
 	if (tls_conn_start(&sl->tls) != 0) {
-		port_log(PORT_LOG_INFO, "refused a TLS connection: all %u TLS sessions busy",
-			 (unsigned)IMAPD_MAX_TLS_SESSIONS);
-		slot_closing(sl);
+		slot_closing(sl);   /* no memory for it: tls.c has said so */
 		return false;
 	}
 	return true;

@@ -35,39 +35,60 @@
 #endif
 
 /*
- * Arena size (docs/tls.md): the base holds PSA's key slots, the parsed key
- * and certificate and the server configuration; a session peaks during a
- * TLS 1.3 handshake with a P-256 key share and keeps its record buffers
- * (16 KB in, 4 KB out) for its life. Set from the figures of Mbed TLS's own
- * allocator (8-word block headers); with tls_heap.c's 8-byte headers the
- * same sizes leave about 3.5 KB a session for fragmentation and for password
- * hashing while sessions are open.
- *   tls_heap, 32-bit: base 1,320  session peak 26,032
- *   tls_heap, 64-bit: base 1,616  session peak 26,952
+ * Arena size (docs/tls.md). Handshakes take turns (TLS_HANDSHAKES), so the
+ * arena holds the base (PSA's key slots, the parsed key and certificate,
+ * the server configuration), the established sessions but one (record
+ * buffers, 16 KiB in and 2 KiB out, and the traffic keys) and one session at
+ * its handshake peak (TLS 1.3 with a P-256 key share: transcript, key share,
+ * signature, handshake keys). Measured (tools/bench-tls, tls_heap's 8-byte
+ * block headers):
+ *   32-bit: base 1,320  established 19,120  handshake peak 22,424
+ *   64-bit: base 1,616  established 19,168  handshake peak 22,984
+ * Each is rounded up, about 1.8 KB in all, for PBKDF2 at a LOGIN during a
+ * handshake (a few hundred bytes), for holes between the small blocks, and
+ * for the DER encodings whose lengths vary from run to run.
  */
 #if UINTPTR_MAX > 0xffffffffu
-#define TLS_ARENA_BASE 4096u
-#define TLS_ARENA_PER_SESSION 32768u
+#define TLS_ARENA_BASE 2560u
+#define TLS_ARENA_SESSION 19712u
+#define TLS_ARENA_HANDSHAKE 24064u
 #else
-#define TLS_ARENA_BASE 3072u
-#define TLS_ARENA_PER_SESSION 29696u
+#define TLS_ARENA_BASE 2048u
+#define TLS_ARENA_SESSION 19456u
+#define TLS_ARENA_HANDSHAKE 23168u
 #endif
 #ifndef TLS_ARENA_SIZE
-#define TLS_ARENA_SIZE (TLS_ARENA_BASE + IMAPD_MAX_TLS_SESSIONS * TLS_ARENA_PER_SESSION)
+#define TLS_ARENA_SIZE \
+	(TLS_ARENA_BASE + (IMAPD_MAX_TLS_SESSIONS - 1) * TLS_ARENA_SESSION + TLS_ARENA_HANDSHAKE)
 #endif
 
 /* Intermediate certificates a user may install after the server's own. */
 #define TLS_CHAIN_MAX 2
+/* As tls_strerror(TLS_ERR_TOOBIG) says. */
+_Static_assert(TLS_CHAIN_MAX == 2 && MBEDTLS_SSL_OUT_CONTENT_LEN == 2048, "fix tls_strerror");
 /* Handshake steps per slice: one, so that other sessions run between steps;
  * the longest step is a public-key operation or two (key share, signature). */
 #define TLS_SLICE_STEPS 1
-/* A client stalling mid-handshake would hold one of the few TLS contexts. */
+/* Handshakes at once: the arena holds one handshake's transient state on
+ * top of every session's record buffers; others wait their turn. */
+#define TLS_HANDSHAKES 1
+/* A client stalling mid-handshake would hold the handshake turn and one of
+ * the few TLS contexts. */
 #ifndef TLS_HANDSHAKE_TIMEOUT_MS
 #define TLS_HANDSHAKE_TIMEOUT_MS 30000u
 #endif
+/* A connection whose turn has not come by then (every context held by an
+ * open session, or stalled handshakes ahead of it) is closed, as one that
+ * sends nothing is after the pre-login timeout. Longer than a handshake's
+ * timeout, so that one stalled client ahead cannot make it miss its turn. */
+#ifndef TLS_WAIT_TIMEOUT_MS
+#define TLS_WAIT_TIMEOUT_MS IMAPD_PREAUTH_TIMEOUT_MS
+#endif
+_Static_assert(TLS_WAIT_TIMEOUT_MS > TLS_HANDSHAKE_TIMEOUT_MS, "a waiter must outlast a stall");
 
 enum tls_conn_state {
 	TLS_PLAIN,       /* pass-through, STARTTLS possible */
+	TLS_WAIT,        /* queued for a context and the handshake turn */
 	TLS_HANDSHAKE,
 	TLS_OPEN,
 	TLS_DEAD,        /* failed or closed: the plain transport is closing */
@@ -89,6 +110,8 @@ static struct tls_session tls_pool[IMAPD_MAX_TLS_SESSIONS];
 
 static struct {
 	bool crypto_up, server_up;
+	unsigned handshaking;        /* connections in TLS_HANDSHAKE */
+	struct tls_conn *wait_head, *wait_tail;   /* TLS_WAIT, oldest first */
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt chain;
 	mbedtls_pk_context key;
@@ -96,8 +119,12 @@ static struct {
 	struct tls_stats st;
 } tls;
 
-/* Certificate and key I/O staging; used only at start-up and install. */
-static unsigned char tls_scratch[STORE_CFG_VAL_MAX];
+/* Certificate and key I/O staging (start-up and install only) is borrowed
+ * from the arena, whose sessions do not exist yet then. At TLS_HEAP_LARGE or
+ * more it comes from the top, where record buffers go, so giving it back
+ * leaves no hole among the long-lived small blocks (key, certificate). */
+#define TLS_SCRATCH_LEN STORE_CFG_VAL_MAX
+_Static_assert(TLS_SCRATCH_LEN >= TLS_HEAP_LARGE, "tls scratch must come from the arena's top");
 
 static const char *const tls_key_name = "tls/key";
 static const char *const tls_cert_name = "tls/cert";
@@ -151,7 +178,9 @@ const char *tls_strerror(int err)
 	case TLS_ERR_KEY: return "key is not an unencrypted PEM or DER private key";
 	case TLS_ERR_KEYTYPE: return "key is not ECDSA P-256";
 	case TLS_ERR_MISMATCH: return "certificate does not match the key";
-	case TLS_ERR_TOOBIG: return "certificate or chain too large";
+	case TLS_ERR_TOOBIG:
+		return "certificate chain too large: more than 2 intermediates, or over one "
+		       "TLS record (2 KB)";
 	case TLS_ERR_NOTREADY: return "TLS not initialised";
 	default: return "unknown TLS error";
 	}
@@ -223,31 +252,32 @@ static int tls_check_pair(mbedtls_x509_crt *chain, mbedtls_pk_context *key)
 /* tls_load: the store holds no key (first start). */
 #define TLS_ABSENT 1
 
-/* Load "tls/key", "tls/cert" and "tls/chain/N" into tls.key / tls.chain. */
-static int tls_load(struct store *s)
+/* Load "tls/key", "tls/cert" and "tls/chain/N" into tls.key / tls.chain,
+ * staging each record in scratch (TLS_SCRATCH_LEN). */
+static int tls_load(struct store *s, unsigned char *scratch)
 {
-	int n = store_cfg_get(s, tls_key_name, tls_scratch, sizeof tls_scratch);
+	int n = store_cfg_get(s, tls_key_name, scratch, TLS_SCRATCH_LEN);
 	if (n < 0)
 		return n == STORE_NOENT ? TLS_ABSENT : TLS_ERR_STORE;
-	int r = mbedtls_pk_parse_key(&tls.key, tls_scratch, (size_t)n, NULL, 0, tls_rng,
+	int r = mbedtls_pk_parse_key(&tls.key, scratch, (size_t)n, NULL, 0, tls_rng,
 				     MBEDTLS_PSA_RANDOM_STATE);
-	mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+	mbedtls_platform_zeroize(scratch, TLS_SCRATCH_LEN);
 	if (r != 0)
 		return TLS_ERR_KEY;
-	n = store_cfg_get(s, tls_cert_name, tls_scratch, sizeof tls_scratch);
+	n = store_cfg_get(s, tls_cert_name, scratch, TLS_SCRATCH_LEN);
 	if (n < 0)
 		return n == STORE_NOENT ? TLS_ERR_CERT : TLS_ERR_STORE;
-	if (mbedtls_x509_crt_parse_der(&tls.chain, tls_scratch, (size_t)n) != 0)
+	if (mbedtls_x509_crt_parse_der(&tls.chain, scratch, (size_t)n) != 0)
 		return TLS_ERR_CERT;
 	for (int i = 1; i <= TLS_CHAIN_MAX; i++) {
 		char name[16];
 		tls_chain_key(name, i);
-		n = store_cfg_get(s, name, tls_scratch, sizeof tls_scratch);
+		n = store_cfg_get(s, name, scratch, TLS_SCRATCH_LEN);
 		if (n == STORE_NOENT)
 			break;
 		if (n < 0)
 			return TLS_ERR_STORE;
-		if (mbedtls_x509_crt_parse_der(&tls.chain, tls_scratch, (size_t)n) != 0)
+		if (mbedtls_x509_crt_parse_der(&tls.chain, scratch, (size_t)n) != 0)
 			return TLS_ERR_CERT;
 	}
 	return tls_check_pair(&tls.chain, &tls.key);
@@ -361,7 +391,8 @@ static int tls_write_selfsigned(mbedtls_pk_context *key, const char *name, uint3
 /* First start (or an unusable stored pair): new key and certificate, kept
  * in the store. If the store cannot keep them the server still runs with
  * them, but the fingerprint will change at the next start. */
-static int tls_generate(struct store *s, const char *hostname, uint32_t ipv4)
+static int tls_generate(struct store *s, const char *hostname, uint32_t ipv4,
+			unsigned char *scratch)
 {
 	mbedtls_pk_free(&tls.key);
 	mbedtls_pk_init(&tls.key);
@@ -374,10 +405,10 @@ static int tls_generate(struct store *s, const char *hostname, uint32_t ipv4)
 		return TLS_ERR_CRYPTO;
 
 	const char *name = tls_cert_name_for(hostname);
-	int n = tls_write_selfsigned(&tls.key, name, ipv4, tls_scratch, sizeof tls_scratch);
+	int n = tls_write_selfsigned(&tls.key, name, ipv4, scratch, TLS_SCRATCH_LEN);
 	if (n < 0)
 		return TLS_ERR_CRYPTO;
-	const unsigned char *der = tls_scratch + sizeof tls_scratch - n;
+	const unsigned char *der = scratch + TLS_SCRATCH_LEN - n;
 	if (mbedtls_x509_crt_parse_der(&tls.chain, der, (size_t)n) != 0)
 		return TLS_ERR_CERT;
 
@@ -388,11 +419,11 @@ static int tls_generate(struct store *s, const char *hostname, uint32_t ipv4)
 		r = tls_store_del(s, cname);
 	}
 	if (r == TLS_OK) {
-		n = mbedtls_pk_write_key_der(&tls.key, tls_scratch, sizeof tls_scratch);
+		n = mbedtls_pk_write_key_der(&tls.key, scratch, TLS_SCRATCH_LEN);
 		r = n < 0 ? TLS_ERR_CRYPTO
-			  : tls_store_put(s, tls_key_name, tls_scratch + sizeof tls_scratch - n,
+			  : tls_store_put(s, tls_key_name, scratch + TLS_SCRATCH_LEN - n,
 					  (uint32_t)n);
-		mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+		mbedtls_platform_zeroize(scratch, TLS_SCRATCH_LEN);
 	}
 	if (r != TLS_OK)
 		port_log(PORT_LOG_ERR,
@@ -421,7 +452,6 @@ static int tls_setup_config(void)
 					   MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
 					   MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
 	mbedtls_ssl_config *c = &tls.conf;
-	mbedtls_ssl_config_init(c);
 	if (mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
 					MBEDTLS_SSL_PRESET_DEFAULT) != 0)
 		return TLS_ERR_CRYPTO;
@@ -444,8 +474,14 @@ int tls_init(struct store *s, const char *hostname, uint32_t ipv4)
 		return r;
 	mbedtls_pk_init(&tls.key);
 	mbedtls_x509_crt_init(&tls.chain);
+	mbedtls_ssl_config_init(&tls.conf);
+	unsigned char *scratch = tls_heap_calloc(1, TLS_SCRATCH_LEN);
+	if (!scratch) {
+		r = TLS_ERR_CRYPTO;
+		goto fail;
+	}
 
-	r = tls_load(s);
+	r = tls_load(s, scratch);
 	if (r == TLS_ERR_STORE) {
 		/* Do not replace a certificate we merely failed to read. */
 		port_log(PORT_LOG_ERR, "tls: cannot read the key and certificate: TLS is off");
@@ -455,10 +491,13 @@ int tls_init(struct store *s, const char *hostname, uint32_t ipv4)
 		if (r != TLS_ABSENT)
 			port_log(PORT_LOG_ERR, "tls: stored key and certificate unusable (%s)",
 				 tls_strerror(r));
-		r = tls_generate(s, hostname, ipv4);
+		r = tls_generate(s, hostname, ipv4, scratch);
 		if (r != TLS_OK)
 			goto fail;
 	}
+	mbedtls_platform_zeroize(scratch, TLS_SCRATCH_LEN);
+	tls_heap_free(scratch);
+	scratch = NULL;
 	r = tls_setup_config();
 	if (r != TLS_OK)
 		goto fail;
@@ -470,6 +509,10 @@ int tls_init(struct store *s, const char *hostname, uint32_t ipv4)
 	tls.server_up = true;
 	return TLS_OK;
 fail:
+	if (scratch) {
+		mbedtls_platform_zeroize(scratch, TLS_SCRATCH_LEN);
+		tls_heap_free(scratch);
+	}
 	mbedtls_ssl_config_free(&tls.conf);
 	mbedtls_x509_crt_free(&tls.chain);
 	mbedtls_pk_free(&tls.key);
@@ -521,10 +564,16 @@ int tls_install_pem(struct store *s, const char *cert_pem, const char *key_pem)
 
 	/* Key first, then certificates: a power cut in between leaves a pair
 	 * that does not match, which the next start replaces (and says so). */
-	int n = mbedtls_pk_write_key_der(&key, tls_scratch, sizeof tls_scratch);
+	unsigned char *scratch = tls_heap_calloc(1, TLS_SCRATCH_LEN);
+	if (!scratch) {
+		r = TLS_ERR_CRYPTO;
+		goto out;
+	}
+	int n = mbedtls_pk_write_key_der(&key, scratch, TLS_SCRATCH_LEN);
 	r = n < 0 ? TLS_ERR_KEY
-		  : tls_store_put(s, tls_key_name, tls_scratch + sizeof tls_scratch - n, (uint32_t)n);
-	mbedtls_platform_zeroize(tls_scratch, sizeof tls_scratch);
+		  : tls_store_put(s, tls_key_name, scratch + TLS_SCRATCH_LEN - n, (uint32_t)n);
+	mbedtls_platform_zeroize(scratch, TLS_SCRATCH_LEN);
+	tls_heap_free(scratch);
 	if (r == TLS_OK)
 		r = tls_store_put(s, tls_cert_name, chain.raw.p, (uint32_t)chain.raw.len);
 	const mbedtls_x509_crt *c = chain.next;
@@ -568,16 +617,78 @@ static void tls_session_free(struct tls_conn *c)
 	struct tls_session *ses = c->ses;
 	if (!ses)
 		return;
+	if (c->state == TLS_HANDSHAKE)
+		tls.handshaking--;
 	mbedtls_ssl_free(&ses->ssl);
 	ses->owner = NULL;
 	c->ses = NULL;
 	tls.st.sessions--;
 }
 
+/* ---- the queue of connections waiting for a context and their turn ---- */
+
+static void tls_enqueue(struct tls_conn *c)
+{
+	c->state = TLS_WAIT;
+	c->wait_ms = port_now_ms();
+	c->next_wait = NULL;
+	if (tls.wait_tail)
+		tls.wait_tail->next_wait = c;
+	else
+		tls.wait_head = c;
+	tls.wait_tail = c;
+	tls.st.waiting++;
+}
+
+static void tls_dequeue(struct tls_conn *c)
+{
+	if (c->state != TLS_WAIT)
+		return;
+	struct tls_conn *prev = NULL;
+	for (struct tls_conn *q = tls.wait_head; q; prev = q, q = q->next_wait) {
+		if (q != c)
+			continue;
+		if (prev)
+			prev->next_wait = c->next_wait;
+		else
+			tls.wait_head = c->next_wait;
+		if (tls.wait_tail == c)
+			tls.wait_tail = prev;
+		tls.st.waiting--;
+		break;
+	}
+	c->next_wait = NULL;
+}
+
+static struct tls_session *tls_free_context(void)
+{
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
+		if (!tls_pool[i].owner)
+			return &tls_pool[i];
+	return NULL;
+}
+
+static unsigned tls_free_contexts(void)
+{
+	unsigned n = 0;
+	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
+		n += !tls_pool[i].owner;
+	return n;
+}
+
+/* First come, first served: only the oldest waiter may start, so a stream
+ * of newcomers cannot keep one waiting until its timeout. */
+static bool tls_turn_come(const struct tls_conn *c)
+{
+	return c->state == TLS_WAIT && tls.wait_head == c && tls.handshaking < TLS_HANDSHAKES &&
+	       tls_free_context() != NULL;
+}
+
 /* Fatal TLS error or end: drop the context now (another client may use
  * it) and let the plain transport close after its queued bytes (an alert). */
 static void tls_kill(struct tls_conn *c)
 {
+	tls_dequeue(c);
 	tls_session_free(c);
 	c->state = TLS_DEAD;
 	c->out_pending = false;
@@ -585,14 +696,30 @@ static void tls_kill(struct tls_conn *c)
 	c->plain->ops->close(c->plain);
 }
 
+/* Mbed TLS's own wrap-up at the end of a TLS 1.2 handshake (internal:
+ * library/ssl_misc.h): frees the handshake parameters (transcript hashes,
+ * the handshake-traffic keys of TLS 1.3, key share, buffers) and makes the
+ * negotiated transform current, which TLS 1.3 does not use. Mbed TLS 3.6
+ * does not call it for TLS 1.3, whose handshake state would otherwise stay
+ * allocated for the session's life (about 3 KB; docs/tls.md). A TLS 1.3
+ * server needs none of it afterwards: it sends no post-handshake messages
+ * (no tickets, no KeyUpdate) and refuses any it receives. */
+void mbedtls_ssl_handshake_wrapup_free_hs_transform(mbedtls_ssl_context *ssl);
+#if MBEDTLS_VERSION_NUMBER >= 0x03070000
+#error "check that mbedtls_ssl_handshake_wrapup_free_hs_transform still fits tls_handshake_done"
+#endif
+
 static void tls_handshake_done(struct tls_conn *c)
 {
 	struct tls_session *ses = c->ses;
+	if (mbedtls_ssl_get_version_number(&ses->ssl) == MBEDTLS_SSL_VERSION_TLS1_3)
+		mbedtls_ssl_handshake_wrapup_free_hs_transform(&ses->ssl);
 	c->state = TLS_OPEN;
+	tls.handshaking--;
 	tls.st.handshakes++;
 #if defined(IMAPD_TLS_MEASURE)
-	/* Exact when handshakes do not overlap (the benchmark runs them one by
-	 * one); only approximate when they do, as they share the counters. */
+	/* Handshakes run one at a time, so the counters are this one's, give
+	 * or take what other sessions allocated meanwhile (PBKDF2 at LOGIN). */
 	struct tls_heap_stats hs;
 	tls_heap_get_stats(&hs);
 	size_t before = ses->used_before;
@@ -652,9 +779,46 @@ static bool tls_flush_pending(struct tls_conn *c)
 	return true;
 }
 
-/* Run the handshake if one is under way; true if application data can flow. */
+/* Take a context and begin the handshake if this waiter's turn has come. */
+static void tls_begin(struct tls_conn *c)
+{
+	if (!tls_turn_come(c))
+		return;
+	struct tls_session *ses = tls_free_context();
+	tls_dequeue(c);
+#if defined(IMAPD_TLS_MEASURE)
+	struct tls_heap_stats hs;
+	tls_heap_get_stats(&hs);
+	ses->used_before = hs.used;
+	tls_heap_peak_reset();
+#endif
+	mbedtls_ssl_init(&ses->ssl);
+	int r = mbedtls_ssl_setup(&ses->ssl, &tls.conf);
+	if (r != 0) {
+		/* The arena is sized for the pool, so this means fragmentation or a
+		 * mis-sized arena: worth a log line. */
+		port_log(PORT_LOG_ERR, "tls: no memory for a session (-0x%04x)", (unsigned)-r);
+		mbedtls_ssl_free(&ses->ssl);
+		tls.st.refused++;
+		tls_kill(c);
+		return;
+	}
+	mbedtls_ssl_set_bio(&ses->ssl, c, tls_bio_send, tls_bio_recv, NULL);
+	ses->owner = c;
+	ses->start_ms = port_now_ms();
+	ses->step_ready = true;
+	c->ses = ses;
+	c->state = TLS_HANDSHAKE;
+	tls.handshaking++;
+	tls.st.sessions++;
+}
+
+/* Start or run the handshake if one is due; true if application data can
+ * flow. */
 static bool tls_ready(struct tls_conn *c)
 {
+	if (c->state == TLS_WAIT)
+		tls_begin(c);
 	if (c->state == TLS_HANDSHAKE)
 		tls_handshake_slice(c);
 	return c->state == TLS_OPEN;
@@ -739,10 +903,10 @@ static void tls_op_flush(struct transport *t)
 	struct tls_conn *c = (struct tls_conn *)t;
 	if (c->state == TLS_DEAD)
 		return;
-	if (c->state == TLS_HANDSHAKE)
-		tls_handshake_slice(c);
-	else if (c->state == TLS_OPEN)
+	if (c->state == TLS_OPEN)
 		tls_flush_pending(c);
+	else if (c->state != TLS_PLAIN)
+		tls_ready(c);
 	if (c->state != TLS_DEAD)
 		c->plain->ops->flush(c->plain);
 }
@@ -762,15 +926,15 @@ static int tls_op_start_tls(struct transport *t)
 	return tls_conn_start(c);
 }
 
+/* A context is free and not promised to an earlier waiter (which may be
+ * on port 993, waiting for one): STARTTLS then waits only for the
+ * handshake turn, never for an open session to end. */
 static int tls_op_can_start_tls(const struct transport *t)
 {
 	const struct tls_conn *c = (const struct tls_conn *)t;
 	if (!tls.server_up || c->state != TLS_PLAIN)
 		return 0;
-	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++)
-		if (!tls_pool[i].owner)
-			return 1;
-	return 0;
+	return tls_free_contexts() > tls.st.waiting;
 }
 
 static int tls_op_is_secure(const struct transport *t)
@@ -814,6 +978,8 @@ void tls_conn_init(struct tls_conn *c, struct transport *plain)
 	c->base.ops = &tls_ops;
 	c->plain = plain;
 	c->ses = NULL;
+	c->next_wait = NULL;
+	c->wait_ms = 0;
 	c->state = TLS_PLAIN;
 	c->out_pending = false;
 }
@@ -822,45 +988,35 @@ int tls_conn_start(struct tls_conn *c)
 {
 	if (!tls.server_up || c->state != TLS_PLAIN)
 		return -1;
-	struct tls_session *ses = NULL;
-	for (int i = 0; i < IMAPD_MAX_TLS_SESSIONS; i++) {
-		if (!tls_pool[i].owner) {
-			ses = &tls_pool[i];
-			break;
-		}
+	tls_enqueue(c);
+	tls_begin(c);
+	if (c->state == TLS_WAIT) {
+		tls.st.queued++;
+		if (tls_free_contexts() == 0)
+			port_log(PORT_LOG_INFO, "tls: all %u TLS sessions busy: waiting for one to end",
+				 (unsigned)IMAPD_MAX_TLS_SESSIONS);
+		else
+			port_log(PORT_LOG_INFO, "tls: waiting for another handshake to finish");
 	}
-	if (!ses) {
-		tls.st.refused++;
-		return -1;
-	}
-#if defined(IMAPD_TLS_MEASURE)
-	struct tls_heap_stats hs;
-	tls_heap_get_stats(&hs);
-	ses->used_before = hs.used;
-	tls_heap_peak_reset();
-#endif
-	mbedtls_ssl_init(&ses->ssl);
-	int r = mbedtls_ssl_setup(&ses->ssl, &tls.conf);
-	if (r != 0) {
-		/* The arena is sized for the pool, so this means fragmentation or a
-		 * mis-sized arena: worth a log line. */
-		port_log(PORT_LOG_ERR, "tls: no memory for a session (-0x%04x)", (unsigned)-r);
-		mbedtls_ssl_free(&ses->ssl);
-		tls.st.refused++;
-		return -1;
-	}
-	mbedtls_ssl_set_bio(&ses->ssl, c, tls_bio_send, tls_bio_recv, NULL);
-	ses->owner = c;
-	ses->start_ms = port_now_ms();
-	ses->step_ready = true;
-	c->ses = ses;
-	c->state = TLS_HANDSHAKE;
-	tls.st.sessions++;
-	return 0;
+	return c->state == TLS_DEAD ? -1 : 0;   /* DEAD: no memory, closing */
 }
 
 bool tls_conn_poll(struct tls_conn *c)
 {
+	if (c->state == TLS_WAIT) {
+		tls_begin(c);
+		if (c->state == TLS_WAIT) {
+			if (port_now_ms() - c->wait_ms <= TLS_WAIT_TIMEOUT_MS)
+				return false;
+			tls.st.refused++;
+			port_log(PORT_LOG_INFO, "tls: no turn to handshake within %u s: closed",
+				 (unsigned)(TLS_WAIT_TIMEOUT_MS / 1000u));
+			tls_kill(c);
+			return true;
+		}
+		if (c->state != TLS_HANDSHAKE)
+			return true;
+	}
 	if (c->state != TLS_HANDSHAKE)
 		return false;
 	if (port_now_ms() - c->ses->start_ms > TLS_HANDSHAKE_TIMEOUT_MS) {
@@ -875,11 +1031,12 @@ bool tls_conn_poll(struct tls_conn *c)
 
 bool tls_conn_pending(const struct tls_conn *c)
 {
-	return c->state == TLS_HANDSHAKE && c->ses->step_ready;
+	return (c->state == TLS_HANDSHAKE && c->ses->step_ready) || tls_turn_come(c);
 }
 
 void tls_conn_release(struct tls_conn *c)
 {
+	tls_dequeue(c);
 	tls_session_free(c);
 	if (c->state != TLS_PLAIN)
 		c->state = TLS_DEAD;

@@ -8,8 +8,10 @@
  * session never learns which.
  *
  * Mbed TLS allocates only from a static arena sized for
- * IMAPD_MAX_TLS_SESSIONS concurrent sessions (docs/tls.md has the measured
- * figures); a connection beyond that count gets no TLS context at all.
+ * IMAPD_MAX_TLS_SESSIONS concurrent sessions of which one is handshaking
+ * (docs/tls.md has the measured figures). A connection that wants TLS while
+ * no context is free, or while another handshake runs, waits in a queue,
+ * its ClientHello unread, and starts in turn.
  *
  * The device's key and certificate live in the store ("tls/key",
  * "tls/cert", "tls/chain/N"), generated on first start if absent.
@@ -29,7 +31,9 @@ struct tls_session;   /* a pooled Mbed TLS context, private to tls.c */
 struct tls_conn {
 	struct transport base;       /* what the session is given */
 	struct transport *plain;     /* the TCP transport underneath */
-	struct tls_session *ses;     /* NULL while plaintext */
+	struct tls_session *ses;     /* NULL while plaintext or waiting */
+	struct tls_conn *next_wait;  /* the queue of connections waiting to start */
+	uint32_t wait_ms;            /* when it joined that queue */
 	uint8_t state;               /* enum tls_conn_state in tls.c */
 	bool out_pending;            /* a record is only partly handed to plain */
 };
@@ -78,15 +82,20 @@ static inline struct transport *tls_conn_transport(struct tls_conn *c)
 {
 	return &c->base;
 }
-/* Take a TLS context and start the server handshake (implicit TLS). -1 if
- * none is free or TLS is not initialised: close the connection at once. */
+/* Start the server handshake (implicit TLS) as soon as a TLS context is
+ * free and no other handshake runs; until then the connection waits, first
+ * come first served, and is closed if its turn has not come within
+ * TLS_WAIT_TIMEOUT_MS (tls.c). -1 if TLS is not initialised or already
+ * started: close the connection at once. */
 int tls_conn_start(struct tls_conn *c);
-/* Advance a handshake by one bounded slice, or end it after a timeout.
- * Returns true when the session should run because the handshake just
- * finished (output can now flow) or failed (the plain transport has been
- * closed). Call it on every pass of the server's loop. */
+/* Start a waiting handshake whose turn has come, advance a handshake by one
+ * bounded slice, or end either after its timeout. Returns true when the
+ * session should run because the handshake just finished (output can now
+ * flow) or failed (the plain transport has been closed). Call it on every
+ * pass of the server's loop. */
 bool tls_conn_poll(struct tls_conn *c);
-/* More handshake work is ready without waiting for the network. */
+/* More handshake work is ready without waiting for the network (a slice,
+ * or a waiting handshake that may start now). */
 bool tls_conn_pending(const struct tls_conn *c);
 /* The connection is gone: return the TLS context to the pool. Idempotent. */
 void tls_conn_release(struct tls_conn *c);
@@ -99,7 +108,10 @@ struct tls_stats {
 	size_t arena_failures;       /* requests the arena refused, and bad frees */
 	size_t session_peak;         /* largest one-session handshake peak seen */
 	unsigned sessions;           /* TLS contexts in use */
-	uint32_t handshakes, failures, refused;
+	unsigned waiting;            /* connections queued for a context or their turn */
+	uint32_t handshakes, failures;
+	uint32_t queued;             /* connections that had to wait */
+	uint32_t refused;            /* closed: no turn in time, or no memory */
 };
 void tls_get_stats(struct tls_stats *st);
 

@@ -7,12 +7,13 @@
  * session's 16 KiB input buffer could find no hole although the free bytes
  * were there (seen as "tls: no memory for a session" under churn).
  *
- * So large requests (at least TLS_HEAP_LARGE: the record buffers, which live
- * as long as their session and come in the same few sizes) are placed from
- * the top of the arena down, last fit, and everything else (handshake state,
- * numbers, certificates) from the bottom up, first fit. A closed session's
- * record buffers leave holes of exactly the size the next session asks for,
- * and short-lived small blocks never sit between them.
+ * So large requests (at least TLS_HEAP_LARGE: the record buffers, 16 KiB in
+ * and 2 KiB out, which live as long as their session, and tls.c's start-up
+ * staging buffer) are placed from the top of the arena down, last fit, and
+ * everything else (handshake state, numbers, certificates; Mbed TLS asks
+ * for nothing else of 2 KiB or more) from the bottom up, first fit. A closed
+ * session's record buffers leave holes of exactly the size the next session
+ * asks for, and short-lived small blocks never sit between them.
  *
  * Blocks carry an 8-byte header (their size and the previous block's), so
  * freeing merges with both neighbours in constant time. Not thread-safe:
@@ -24,7 +25,7 @@
 #include <stddef.h>
 
 #define TLS_HEAP_HEADER 8u
-#define TLS_HEAP_LARGE 4096u
+#define TLS_HEAP_LARGE 2048u
 
 struct tls_heap_stats {
 	size_t size;         /* usable bytes of the arena */
