@@ -75,7 +75,9 @@
  * ERR_MEM (the session retries on the next sent/poll event). */
 #define LWIP_BUSY_SESSIONS 2
 #define MEM_ALIGNMENT 4
-#define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 4 * 1024)
+/* + 2 KiB for what is not session data: DHCP, ARP, SYN/ACK/RST segments
+ * (each well under 1 KiB) and the "* BYE" of a refused connection. */
+#define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 2 * 1024)
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
 #define PBUF_POOL_SIZE 0              /* received frames are PBUF_RAM (lan9118.c); no pool */
