@@ -23,20 +23,20 @@ struct store_entry {
 				   * tombstone: EF_EXPUNGED and the expunge modseq */
 };
 
-struct store_mbox {
-	uint8_t state;            /* 0 free, 1 live (mount also: placeholder, deleted) */
-	uint8_t user_len, name_len;
-	uint8_t kw[STORE_MAX_KEYWORDS];   /* keyword index -> pool index + 1, 0: unused */
+struct store_mbox {           /* widest fields first: no padding holes */
+	uint64_t hms;             /* HIGHESTMODSEQ */
+	uint64_t size;            /* live message bytes */
+	uint64_t log_bytes;       /* flash bytes of its live message records */
 	uint32_t uidvalidity;     /* also the mailbox's identity on flash */
 	uint32_t uidnext;
-	uint64_t hms;             /* HIGHESTMODSEQ */
 	uint32_t attrs;
 	uint32_t start, count;    /* entry range */
 	uint32_t live, unseen;
-	uint64_t size;            /* live message bytes */
-	uint64_t log_bytes;       /* flash bytes of its live message records */
 	uint32_t changes;
 	uint32_t rec;             /* flash address of its current MBOX record */
+	uint8_t state;            /* 0 free, 1 live (mount also: placeholder, deleted) */
+	uint8_t user_len, name_len;
+	uint8_t kw[STORE_MAX_KEYWORDS];   /* keyword index -> pool index + 1, 0: unused */
 	char user[STORE_USER_MAX];
 	char name[STORE_NAME_MAX];
 };
