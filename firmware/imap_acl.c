@@ -98,32 +98,35 @@ size_t imap_acl_format(uint32_t rights, char out[16])
 int imap_acl_set(struct store *st, uint32_t uidvalidity, const char *ident, char mode,
 		 uint32_t rights)
 {
-	static uint8_t out[ACL_REC_MAX];
 	size_t ilen = strlen(ident);
 	if (ilen == 0 || ilen > IMAPD_USER_MAX)
 		return STORE_INVAL;
+	/* Edited in place: the ident's entry is cut out, the new one appended. */
 	int len = load(st, uidvalidity);
 	uint32_t pos = 0, r, old = 0, count = 0;
-	size_t n, o = 0;
+	size_t n;
 	const char *id;
 	while (entry_at(len, &pos, &id, &n, &r)) {
 		if (n == ilen && memcmp(id, ident, n) == 0) {
 			old = r;
+			uint32_t at = pos - (uint32_t)(1 + n + 2);
+			memmove(rec_buf + at, rec_buf + pos, (size_t)len - pos);
+			len -= (int)(1 + n + 2);
+			pos = at;
 			continue;
 		}
-		memcpy(out + o, rec_buf + pos - (1 + n + 2), 1 + n + 2);
-		o += 1 + n + 2;
 		count++;
 	}
+	size_t o = pos;   /* a damaged tail is dropped */
 	uint32_t now = mode == '+' ? (old | rights) : mode == '-' ? (old & ~rights) : rights;
 	if (now) {
 		if (count >= ACL_MAX_ENTRIES)
 			return STORE_LIMIT;
-		out[o++] = (uint8_t)ilen;
-		memcpy(out + o, ident, ilen);
+		rec_buf[o++] = (uint8_t)ilen;
+		memcpy(rec_buf + o, ident, ilen);
 		o += ilen;
-		out[o++] = (uint8_t)now;
-		out[o++] = (uint8_t)(now >> 8);
+		rec_buf[o++] = (uint8_t)now;
+		rec_buf[o++] = (uint8_t)(now >> 8);
 	}
 	char key[24];
 	acl_key(uidvalidity, key);
@@ -131,7 +134,7 @@ int imap_acl_set(struct store *st, uint32_t uidvalidity, const char *ident, char
 		int e = store_cfg_del(st, key);
 		return e == STORE_NOENT ? STORE_OK : e;
 	}
-	return store_cfg_put(st, key, out, (uint32_t)o);
+	return store_cfg_put(st, key, rec_buf, (uint32_t)o);
 }
 
 int imap_acl_delete(struct store *st, uint32_t uidvalidity, const char *ident)
