@@ -88,6 +88,8 @@ static void reset_cmd(struct imap_session *s)
 
 /* ---- output ---- */
 
+_Static_assert(IMAPD_OUT_BUF >= IMAPD_OUT_RESERVE, "a step's output must fit the staging buffer");
+
 size_t imap_out_room(const struct imap_session *s)
 {
 	return sizeof(s->out) - s->out_len;
@@ -296,24 +298,20 @@ void imap_out_permanent_flags(struct imap_session *s)
 }
 
 /* The tagged line is held back until the selected mailbox's updates have been
- * sent (RFC 3501 7: untagged data precedes the completion result). */
+ * sent (RFC 3501 7: untagged data precedes the completion result). It waits
+ * at the start of the command buffer: once a handler answers, the command's
+ * text is no longer read, and the buffer stays the command's until
+ * finish_command() sends the line. */
 #define DONE_LINE_MAX IMAP_DONE_LINE_MAX   /* tag, OK [CAPABILITY ...] Logged in */
 _Static_assert(DONE_LINE_MAX >= IMAPD_TAG_MAX + sizeof(" OK [CAPABILITY " IMAP_CAPS_BASE " " IMAP_CAPS_AUTHED
 						   " STARTTLS APPENDLIMIT=4294967295] Logged in\r\n"),
 	       "the login completion with every capability must fit a completion line");
-static char done_line[IMAPD_MAX_SESSIONS][DONE_LINE_MAX];
-
-static char *session_done_line(struct imap_session *s)
-{
-	for (int i = 0; i < IMAPD_MAX_SESSIONS; i++)
-		if (registry[i] == s)
-			return done_line[i];
-	return done_line[0];
-}
+_Static_assert(IMAPD_CMD_SMALL >= DONE_LINE_MAX, "the completion line is kept in the command buffer");
 
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 {
-	char *dl = session_done_line(s);
+	/* formatted aside: the arguments may point into the command buffer */
+	char dl[DONE_LINE_MAX];
 	int n = snprintf(dl, DONE_LINE_MAX, "%s %s ", s->tag[0] ? s->tag : "*", status);
 	va_list ap;
 	va_start(ap, fmt);
@@ -321,10 +319,12 @@ void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ..
 		vsnprintf(dl + n, (size_t)(DONE_LINE_MAX - 2 - n), fmt, ap);
 	va_end(ap);
 	strcat(dl, "\r\n");
+	s->done_len = (uint16_t)strlen(dl);
+	memcpy(s->cmd, dl, s->done_len);
 	if (strcmp(status, "OK") == 0)
 		port_log(PORT_LOG_DEBUG, "imap[%u]: %s", (unsigned)s->id, dl);
 	else
-		port_log(PORT_LOG_INFO, "imap[%u]: %.*s", (unsigned)s->id, (int)strlen(dl) - 2, dl);
+		port_log(PORT_LOG_INFO, "imap[%u]: %.*s", (unsigned)s->id, (int)s->done_len - 2, dl);
 }
 
 void imap_tagged_store_err(struct imap_session *s, int err, const char *what)
@@ -475,7 +475,7 @@ static void start_command(struct imap_session *s)
 	s->step = NULL;
 	s->uid_cmd = false;
 	s->last_active_ms = port_now_ms();
-	*session_done_line(s) = '\0';
+	s->done_len = 0;
 	s->phase = IMAP_PH_EXEC;
 	s->noexp = false;
 
@@ -779,7 +779,8 @@ void imap_session_closed(struct imap_session *s)
 
 static void finish_command(struct imap_session *s)
 {
-	imap_out_str(s, session_done_line(s));
+	imap_out_raw(s, s->cmd, s->done_len);
+	s->done_len = 0;
 	s->have_cmd = false;
 	s->step = NULL;
 	s->abort = NULL;

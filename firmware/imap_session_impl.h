@@ -105,6 +105,7 @@ struct imap_session {
 	int big;                  /* index of the borrowed big buffer, -1 none */
 	bool toobig;              /* the current command overflowed: answer BAD */
 	char cmd_small[IMAPD_CMD_SMALL + 1];
+	uint16_t done_len;        /* the tagged line, held at the start of cmd (imap_tagged) */
 
 	/* current command */
 	char tag[IMAPD_TAG_MAX + 1];
