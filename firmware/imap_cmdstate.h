@@ -39,6 +39,11 @@ struct imap_append_state {
 	int slot;                 /* MIME parser + metadata buffer from the pool */
 	store_mbox_t mb;
 	uint32_t size, got;
+	/* the store's append, begun once an upload slot is free */
+	bool nonsync;             /* {n+}: the literal comes without a "+" */
+	uint32_t flags;
+	int64_t date;
+	int16_t tz;
 	bool tail;                /* the message is in; reading the end of the line */
 	bool discard;             /* refused non-synchronising literal: drop it */
 	int err;                  /* first store error, answered at the end */
