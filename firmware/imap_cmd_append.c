@@ -165,14 +165,14 @@ static int append_sink(struct imap_session *s, const char *d, uint32_t len)
 		if (!a->discard && !a->err) {
 			/* IMAP cannot carry NUL in a message (RFC 3501 CHAR8): like
 			 * Dovecot, store 0x80 instead, so every FETCH stays valid.
-			 * d points into the session's own input buffer. */
+			 * d points into the session's own command buffer. */
 			char *buf = (char *)d;
 			for (uint32_t i = 0; i < want; i++)
 				if (buf[i] == '\0')
 					buf[i] = (char)0x80;
 			n = store_append_write(st, a->a, d, want);
 			if (n == STORE_AGAIN) {
-				s->wake = true;   /* GC first; the bytes stay in the input buffer */
+				s->wake = true;   /* GC first; the bytes stay in the command buffer */
 				return 0;
 			}
 			if (n < 0) {   /* keep reading the literal, answer at the end */

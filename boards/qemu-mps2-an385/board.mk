@@ -20,7 +20,8 @@ FW_OPT := -Os -g -ffunction-sections -fdata-sections
 # each trim costs:
 #   IMAPD_OUT_BUF 1024        output staged per session: one step's worth
 #                             (IMAPD_OUT_RESERVE); a step runs once it is sent
-#   IMAPD_CMD_SMALL 512       longer command lines borrow the big buffer
+#   IMAPD_CMD_SMALL 512       longer command lines borrow the big buffer; input
+#                             is read into it, at most 512 bytes at a time
 #   IMAPD_BIG_BUFS 1          one command line > 512 bytes at a time; others wait
 #   IMAPD_SEARCH_SLOTS 1      one SEARCH at a time; others wait for the slot
 #   IMAPD_MSG_CHUNK 512       FETCH reads and decodes 512-byte chunks
