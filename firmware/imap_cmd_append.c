@@ -246,6 +246,7 @@ static int append_begin(struct imap_session *s)
 		imap_sleep(s, IMAPD_APPEND_POLL_MS);   /* look again then, not on every poll */
 		return IMAP_AGAIN;
 	}
+	s->sleeping = false;   /* run early (input came): the literal is read at once */
 	int r = store_append_begin(imap_store(s), a->mb, a->size, a->date, a->tz, a->flags, &a->a);
 	if (r != STORE_OK) {
 		release(s);
