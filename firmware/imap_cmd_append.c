@@ -19,16 +19,28 @@
 #include "mime_impl.h"
 #include "port.h"
 
-/* One per concurrent append the store allows: parser state and blob. */
+/* Uploads in progress at once (parser state and blob each); a further
+ * APPEND waits for one to finish before its "+" (or, after a
+ * non-synchronising literal, before reading it): a transient shortage is
+ * not an error. */
+#ifndef IMAPD_APPEND_SLOTS
+#define IMAPD_APPEND_SLOTS STORE_MAX_APPENDS
+#endif
+#ifndef IMAPD_APPEND_POLL_MS
+#define IMAPD_APPEND_POLL_MS 50u
+#endif
+_Static_assert(IMAPD_APPEND_SLOTS >= 1 && IMAPD_APPEND_SLOTS <= STORE_MAX_APPENDS,
+	       "an upload slot is useless without a store append slot");
+
 static struct {
 	bool used;
 	struct mime_parser mp;
 	uint8_t blob[STORE_META_MAX];
-} pool[STORE_MAX_APPENDS];
+} pool[IMAPD_APPEND_SLOTS];
 
 static int pool_get(void)
 {
-	for (int i = 0; i < STORE_MAX_APPENDS; i++)
+	for (int i = 0; i < IMAPD_APPEND_SLOTS; i++)
 		if (!pool[i].used) {
 			pool[i].used = true;
 			return i;
@@ -153,14 +165,14 @@ static int append_sink(struct imap_session *s, const char *d, uint32_t len)
 		if (!a->discard && !a->err) {
 			/* IMAP cannot carry NUL in a message (RFC 3501 CHAR8): like
 			 * Dovecot, store 0x80 instead, so every FETCH stays valid.
-			 * d points into the session's own input buffer. */
+			 * d points into the session's own command buffer. */
 			char *buf = (char *)d;
 			for (uint32_t i = 0; i < want; i++)
 				if (buf[i] == '\0')
 					buf[i] = (char)0x80;
 			n = store_append_write(st, a->a, d, want);
 			if (n == STORE_AGAIN) {
-				s->wake = true;   /* GC first; the bytes stay in the input buffer */
+				s->wake = true;   /* GC first; the bytes stay in the command buffer */
 				return 0;
 			}
 			if (n < 0) {   /* keep reading the literal, answer at the end */
@@ -206,6 +218,8 @@ static int append_sink(struct imap_session *s, const char *d, uint32_t len)
 	return (int)used;
 }
 
+/* Answer now; called while the line is read or from a step (which then
+ * returns s->last_result). */
 static void refuse(struct imap_session *s, bool nonsync, uint32_t n, const char *status,
 		   const char *text)
 {
@@ -220,6 +234,35 @@ static void refuse(struct imap_session *s, bool nonsync, uint32_t n, const char 
 		s->phase = IMAP_PH_SYNC;   /* answered: nothing more to read for it */
 		s->last_result = IMAP_DONE;
 	}
+}
+
+/* Take an upload slot and the store's append, then ask for (or read) the
+ * literal. IMAP_AGAIN while every slot is busy. */
+static int append_begin(struct imap_session *s)
+{
+	struct imap_append_state *a = &s->u.append;
+	a->slot = pool_get();
+	if (a->slot < 0) {
+		imap_sleep(s, IMAPD_APPEND_POLL_MS);   /* look again then, not on every poll */
+		return IMAP_AGAIN;
+	}
+	s->sleeping = false;   /* run early (input came): the literal is read at once */
+	int r = store_append_begin(imap_store(s), a->mb, a->size, a->date, a->tz, a->flags, &a->a);
+	if (r != STORE_OK) {
+		release(s);
+		refuse(s, a->nonsync, a->size, "NO",
+		       r == STORE_NOSPACE ? "[OVERQUOTA] Not enough storage for this message"
+		       : r == STORE_BUSY  ? "[INUSE] Too many uploads in progress, try again"
+		       : r == STORE_LIMIT ? "[LIMIT] Too many messages"
+					  : "[SERVERBUG] Storage error");
+		return s->last_result;
+	}
+	mime_parse_init(&pool[a->slot].mp, pool[a->slot].blob, sizeof(pool[a->slot].blob), 0);
+	if (!a->nonsync)
+		imap_send_continuation(s, "Ready for literal data");
+	imap_stream_begin(s, append_sink);
+	s->last_result = IMAP_WAIT;
+	return IMAP_WAIT;
 }
 
 bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
@@ -355,28 +398,17 @@ bool imap_append_literal(struct imap_session *s, uint32_t n, bool nonsync)
 		if (k >= 0)
 			flags |= STORE_F_KEYWORD(k);
 	}
-	a->slot = pool_get();
-	if (a->slot < 0) {
-		refuse(s, nonsync, n, "NO", "[INUSE] Too many uploads in progress, try again");
-		return true;
-	}
-	int r = store_append_begin(st, mb, n, date, tz, flags, &a->a);
-	if (r != STORE_OK) {
-		release(s);
-		refuse(s, nonsync, n, "NO",
-		       r == STORE_NOSPACE ? "[OVERQUOTA] Not enough storage for this message"
-		       : r == STORE_BUSY  ? "[INUSE] Too many uploads in progress, try again"
-		       : r == STORE_LIMIT ? "[LIMIT] Too many messages"
-					  : "[SERVERBUG] Storage error");
-		return true;
-	}
-	mime_parse_init(&pool[a->slot].mp, pool[a->slot].blob, sizeof(pool[a->slot].blob), 0);
 	a->mb = mb;
 	a->size = n;
+	a->nonsync = nonsync;
+	a->flags = flags;
+	a->date = date;
+	a->tz = tz;
 	a->uidvalidity = info.uidvalidity;
-	if (!nonsync)
-		imap_send_continuation(s, "Ready for literal data");
-	imap_stream_begin(s, append_sink);
-	s->last_result = IMAP_WAIT;
+	if (append_begin(s) == IMAP_AGAIN) {
+		/* every upload slot is busy: the command waits (reading no input) */
+		s->step = append_begin;
+		s->last_result = IMAP_MORE;
+	}
 	return true;
 }

@@ -672,6 +672,10 @@ static int section_start(struct imap_session *s, const struct imap_fetch_item *i
 	return IMAP_MORE;
 }
 
+_Static_assert(IMAPD_MSG_CHUNK + MIME_HDR_FILTER_NAME_MAX + 2 <= IMAPD_MSGDATA_WORK &&
+		       IMAPD_MSG_CHUNK + MIME_DEC_SLACK <= IMAPD_MSGDATA_WORK,
+	       "a transformed chunk fits the work buffer");
+
 /* Counting pass of a transformed range, a bounded number of bytes a step. */
 static int section_count(struct imap_session *s, const struct imap_fetch_item *it)
 {

@@ -293,8 +293,12 @@ static bool header_feed(struct imap_session *s, const char *d, size_t n, size_t 
 }
 
 /* Feed decoded body bytes of the current part. */
-_Static_assert(3 * (IMAPD_MSG_CHUNK + MIME_DEC_SLACK) <= IMAPD_MSGDATA_WORK,
-	       "decoded chunk plus its UTF-8 expansion fit the work buffer");
+_Static_assert(IMAPD_MSG_CHUNK + MIME_DEC_SLACK <= IMAPD_MSGDATA_WORK,
+	       "a decoded chunk fits the work buffer");
+_Static_assert(MIME_WORDS_OUT(sizeof(((struct imap_search_state *)0)->stage)) + MIME_WORDS_OUT(0) <=
+		       IMAPD_MSGDATA_WORK,
+	       "a header stage's decoded words fit the work buffer");
+#define LATIN1_PIECE 128   /* bytes converted to UTF-8 at a time */
 
 /* Latin-1 bytes to UTF-8 (every byte >= 0x80 becomes two); out holds 2n. */
 static size_t latin1_to_utf8(const char *in, size_t n, char *out)
@@ -325,10 +329,13 @@ static void body_feed(struct imap_session *s, const char *d, size_t n, bool raw)
 	size_t got = d ? mime_dec_feed(&slot_of(s)->dec, d, n, out)
 		       : mime_dec_finish(&slot_of(s)->dec, out);
 	if (q->latin1) {
-		/* compare as UTF-8, like the needle: decoded output is at most
-		 * IMAPD_MSG_CHUNK + MIME_DEC_SLACK, twice that fits after it */
-		char *wide = out + IMAPD_MSG_CHUNK + MIME_DEC_SLACK;
-		feed_keys(s, mask, wide, latin1_to_utf8(out, got, wide));
+		/* compare as UTF-8, like the needle, a piece at a time (the
+		 * matchers stream; a character is never split) */
+		char wide[2 * LATIN1_PIECE];
+		for (size_t i = 0; i < got; i += LATIN1_PIECE) {
+			size_t k = got - i < LATIN1_PIECE ? got - i : LATIN1_PIECE;
+			feed_keys(s, mask, wide, latin1_to_utf8(out + i, k, wide));
+		}
 		return;
 	}
 	feed_keys(s, mask, out, got);

@@ -39,6 +39,11 @@ struct imap_append_state {
 	int slot;                 /* MIME parser + metadata buffer from the pool */
 	store_mbox_t mb;
 	uint32_t size, got;
+	/* the store's append, begun once an upload slot is free */
+	bool nonsync;             /* {n+}: the literal comes without a "+" */
+	uint32_t flags;
+	int64_t date;
+	int16_t tz;
 	bool tail;                /* the message is in; reading the end of the line */
 	bool discard;             /* refused non-synchronising literal: drop it */
 	int err;                  /* first store error, answered at the end */
@@ -207,7 +212,20 @@ struct imap_search_state {
 	struct imap_runs res;
 };
 
+/* The tagged line, tag included (imap_tagged()). */
+#define IMAP_DONE_LINE_MAX (IMAPD_TAG_MAX + 320)
+/* The tagged line is held in the state's last bytes until the selected
+ * mailbox's updates have gone out before it: once a handler has answered,
+ * it and its abort callback use only the first IMAP_CMDSTATE_KEEP bytes of
+ * their state (imap_session.c checks the ones that do; the largest is the
+ * SASL buffer, wiped after its answer). */
+#define IMAP_CMDSTATE_KEEP 272
+
 union imap_cmdstate {
+	struct {
+		char keep[IMAP_CMDSTATE_KEEP];
+		char line[IMAP_DONE_LINE_MAX];
+	} done;
 	struct imap_list_state list;
 	struct imap_append_state append;
 	struct imap_idle_state idle;

@@ -58,8 +58,9 @@ void imap_out_flag_names(struct imap_session *s, bool wildcard);
  * mailbox ("()" when it is read-only), "\*" while new keywords fit. */
 void imap_out_permanent_flags(struct imap_session *s);
 /* Tagged completion: imap_tagged(s, "OK", "[READ-WRITE] SELECT completed").
- * The whole line, tag included, is at most IMAP_DONE_LINE_MAX bytes. */
-#define IMAP_DONE_LINE_MAX (IMAPD_TAG_MAX + 320)
+ * The whole line, tag included, is at most IMAP_DONE_LINE_MAX bytes. It
+ * waits in the command state's last bytes until it is sent: after it, the
+ * handler uses only the first IMAP_CMDSTATE_KEEP bytes of s->u. */
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Map a STORE_* error to a NO response with the right code. */

@@ -32,8 +32,10 @@ const struct mime_view *imap_msgdata_view(struct imap_session *s, uint32_t idx, 
 int imap_msgdata_read(struct imap_session *s, uint32_t idx, uint32_t off, void *buf,
 		      uint32_t len);
 /* Chunk buffers for the step: raw holds IMAPD_MSG_CHUNK bytes, work
- * IMAPD_MSGDATA_WORK bytes (room for any decoder's output of one chunk). */
-#define IMAPD_MSGDATA_WORK (3 * IMAPD_MSG_CHUNK + 3 * 76 + 256)
+ * IMAPD_MSGDATA_WORK bytes: a decoder's or header filter's output of one
+ * chunk, a SEARCH header stage's RFC 2047 words, or a piece of a rendered
+ * structure (each user checks the room it needs). */
+#define IMAPD_MSGDATA_WORK (IMAPD_MSG_CHUNK + 3 * 76 + 256)
 char *imap_msgdata_raw(void);
 char *imap_msgdata_work(void);
 

@@ -92,7 +92,7 @@ struct imap_search_text {
 	enum imap_search_where where;
 	const char *field;      /* IN_FIELD: field name without ':' */
 	size_t field_len;
-	const char *needle;
+	char *needle;           /* in the command buffer; SEARCH's matcher folds it in place */
 	size_t needle_len;
 };
 

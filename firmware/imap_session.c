@@ -7,7 +7,10 @@
  * than IMAPD_CMD_SMALL borrows one of IMAPD_BIG_BUFS shared buffers of
  * IMAPD_LINE_MAX bytes for the command's lifetime. When none is free the
  * session simply stops reading (back-pressure) until one is returned.
+ * Input is read straight into the command buffer, behind the command being
+ * assembled, so a line is not copied from one buffer to another.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -60,12 +63,17 @@ static void registry_del(struct imap_session *s)
 static char big_bufs[IMAPD_BIG_BUFS][IMAPD_LINE_MAX + 1];
 static bool big_used[IMAPD_BIG_BUFS];
 
+/* Input is read at most this much at a time, so that what is left of a
+ * read after a command always fits the small buffer the next one starts in. */
+#define IN_READ_MAX IMAPD_CMD_SMALL
+_Static_assert(IMAPD_LINE_MAX < 65536, "input positions in the command buffer are 16-bit");
+
 static bool borrow_big(struct imap_session *s)
 {
 	for (int i = 0; i < IMAPD_BIG_BUFS; i++)
 		if (!big_used[i]) {
 			big_used[i] = true;
-			memcpy(big_bufs[i], s->cmd, s->cmd_len);
+			memcpy(big_bufs[i], s->cmd, s->cmd_len > s->in_len ? s->cmd_len : s->in_len);
 			s->cmd = big_bufs[i];
 			s->cmd_cap = IMAPD_LINE_MAX;
 			s->big = i;
@@ -74,8 +82,15 @@ static bool borrow_big(struct imap_session *s)
 	return false;
 }
 
+/* Back to the small buffer, empty but for the input read beyond the
+ * command (at most IN_READ_MAX bytes), which moves to its start. */
 static void reset_cmd(struct imap_session *s)
 {
+	uint16_t n = (uint16_t)(s->in_len - s->in_pos);
+	if (n)
+		memmove(s->cmd_small, s->cmd + s->in_pos, n);
+	s->in_pos = 0;
+	s->in_len = n;
 	if (s->big >= 0)
 		big_used[s->big] = false;
 	s->big = -1;
@@ -87,6 +102,8 @@ static void reset_cmd(struct imap_session *s)
 }
 
 /* ---- output ---- */
+
+_Static_assert(IMAPD_OUT_BUF >= IMAPD_OUT_RESERVE, "a step's output must fit the staging buffer");
 
 size_t imap_out_room(const struct imap_session *s)
 {
@@ -296,24 +313,26 @@ void imap_out_permanent_flags(struct imap_session *s)
 }
 
 /* The tagged line is held back until the selected mailbox's updates have been
- * sent (RFC 3501 7: untagged data precedes the completion result). */
+ * sent (RFC 3501 7: untagged data precedes the completion result); it waits
+ * in the command state's last bytes (imap_cmdstate.h). */
 #define DONE_LINE_MAX IMAP_DONE_LINE_MAX   /* tag, OK [CAPABILITY ...] Logged in */
 _Static_assert(DONE_LINE_MAX >= IMAPD_TAG_MAX + sizeof(" OK [CAPABILITY " IMAP_CAPS_BASE " " IMAP_CAPS_AUTHED
 						   " STARTTLS APPENDLIMIT=4294967295] Logged in\r\n"),
 	       "the login completion with every capability must fit a completion line");
-static char done_line[IMAPD_MAX_SESSIONS][DONE_LINE_MAX];
-
-static char *session_done_line(struct imap_session *s)
-{
-	for (int i = 0; i < IMAPD_MAX_SESSIONS; i++)
-		if (registry[i] == s)
-			return done_line[i];
-	return done_line[0];
-}
+/* What handlers and abort callbacks still use after answering: */
+_Static_assert(sizeof(struct imap_append_state) <= IMAP_CMDSTATE_KEEP,
+	       "APPEND reads and drops a refused literal after its answer");
+_Static_assert(sizeof(struct imap_sasl_state) <= IMAP_CMDSTATE_KEEP,
+	       "AUTHENTICATE wipes its buffer after its answer");
+_Static_assert(offsetof(struct imap_copy_state, copy) + sizeof(struct store_copy) <= IMAP_CMDSTATE_KEEP &&
+		       offsetof(struct imap_copy_state, busy) < IMAP_CMDSTATE_KEEP,
+	       "copy_abort() may run after COPY's answer");
+_Static_assert(offsetof(struct imap_search_state, slot) < IMAP_CMDSTATE_KEEP,
+	       "search_abort() may run after SEARCH's answer");
 
 void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 {
-	char *dl = session_done_line(s);
+	char dl[DONE_LINE_MAX];   /* formatted aside: an argument may be the state's text */
 	int n = snprintf(dl, DONE_LINE_MAX, "%s %s ", s->tag[0] ? s->tag : "*", status);
 	va_list ap;
 	va_start(ap, fmt);
@@ -321,10 +340,12 @@ void imap_tagged(struct imap_session *s, const char *status, const char *fmt, ..
 		vsnprintf(dl + n, (size_t)(DONE_LINE_MAX - 2 - n), fmt, ap);
 	va_end(ap);
 	strcat(dl, "\r\n");
+	s->done_len = (uint16_t)strlen(dl);
+	memcpy(s->u.done.line, dl, s->done_len);
 	if (strcmp(status, "OK") == 0)
 		port_log(PORT_LOG_DEBUG, "imap[%u]: %s", (unsigned)s->id, dl);
 	else
-		port_log(PORT_LOG_INFO, "imap[%u]: %.*s", (unsigned)s->id, (int)strlen(dl) - 2, dl);
+		port_log(PORT_LOG_INFO, "imap[%u]: %.*s", (unsigned)s->id, (int)s->done_len - 2, dl);
 }
 
 void imap_tagged_store_err(struct imap_session *s, int err, const char *what)
@@ -475,7 +496,7 @@ static void start_command(struct imap_session *s)
 	s->step = NULL;
 	s->uid_cmd = false;
 	s->last_active_ms = port_now_ms();
-	*session_done_line(s) = '\0';
+	s->done_len = 0;
 	s->phase = IMAP_PH_EXEC;
 	s->noexp = false;
 
@@ -626,17 +647,23 @@ static void line_done(struct imap_session *s, uint32_t line_start)
 	start_command(s);
 }
 
-/* Feed input bytes to the reader; returns bytes consumed. Stops at the end of
- * a command (the command then runs before more input is read). */
-static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
+/* Feed the staged input, cmd[in_pos..in_len), to the reader; returns the
+ * bytes consumed. Stops at the end of a command (the command then runs
+ * before more input is read). in_pos moves before a line is acted on: an
+ * empty line's reset_cmd() moves what is still staged. */
+static size_t reader_feed(struct imap_session *s)
 {
 	size_t used = 0;
-	while (used < len && (!s->have_cmd || s->rd == RD_STREAM) && !s->closing) {
+	while (s->in_pos < s->in_len && (!s->have_cmd || s->rd == RD_STREAM) && !s->closing) {
+		const char *d = s->cmd + s->in_pos;
+		size_t len = s->in_len - s->in_pos;
 		switch (s->rd) {
 		case RD_LINE: {
 			uint32_t line_start = s->line_start;
-			const char *lf = memchr(d + used, '\n', len - used);
-			size_t take = lf ? (size_t)(lf - (d + used)) + 1 : len - used;
+			const char *lf = memchr(d, '\n', len);
+			size_t take = lf ? (size_t)(lf - d) + 1 : len;
+			s->in_pos += (uint16_t)take;
+			used += take;
 			if (s->toobig) {
 				/* The command is refused already: drop the rest of its
 				 * line but its last bytes. A literal announced there must
@@ -649,9 +676,8 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 						have - drop);
 					s->cmd_len -= drop;
 				}
-				memcpy(s->cmd + s->cmd_len, d + used + take - keep, keep);
+				memmove(s->cmd + s->cmd_len, d + take - keep, keep);
 				s->cmd_len += (uint32_t)keep;
-				used += take;
 				if (lf) {
 					s->line_start = 0;
 					line_done(s, line_start);
@@ -660,23 +686,8 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 				}
 				continue;
 			}
-			if (s->cmd_len + take > s->cmd_cap) {
-				if (s->big < 0 && borrow_big(s))
-					continue;
-				if (s->big < 0)
-					return used;   /* wait for a big buffer */
-				/* The line exceeds IMAPD_LINE_MAX: keep the tag, skip the rest */
-				size_t room = s->cmd_cap - s->cmd_len;
-				memcpy(s->cmd + s->cmd_len, d + used, room);
-				s->cmd_len += (uint32_t)room;
-				used += room;
-				refuse_command(s);
-				s->line_start = s->cmd_len;
-				continue;
-			}
-			memcpy(s->cmd + s->cmd_len, d + used, take);
+			memmove(s->cmd + s->cmd_len, d, take);   /* in place but after a drop */
 			s->cmd_len += (uint32_t)take;
-			used += take;
 			if (lf) {
 				s->line_start = 0;
 				line_done(s, line_start);
@@ -686,13 +697,10 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 			break;
 		}
 		case RD_LITERAL: {
-			size_t take = len - used < s->lit_left ? len - used : s->lit_left;
-			if (s->cmd_len + take > s->cmd_cap) {
-				if (s->big >= 0 || !borrow_big(s))
-					return used;   /* wait for a big buffer */
-			}
-			memcpy(s->cmd + s->cmd_len, d + used, take);
+			size_t take = len < s->lit_left ? len : s->lit_left;
+			memmove(s->cmd + s->cmd_len, d, take);
 			s->cmd_len += (uint32_t)take;
+			s->in_pos += (uint16_t)take;
 			used += take;
 			s->lit_left -= (uint32_t)take;
 			if (s->lit_left == 0) {
@@ -702,7 +710,8 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 			break;
 		}
 		case RD_DISCARD: {
-			size_t take = len - used < s->lit_left ? len - used : s->lit_left;
+			size_t take = len < s->lit_left ? len : s->lit_left;
+			s->in_pos += (uint16_t)take;
 			used += take;
 			s->lit_left -= (uint32_t)take;
 			if (s->lit_left == 0) {
@@ -712,9 +721,10 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 			break;
 		}
 		case RD_STREAM: {
-			int n = s->stream(s, d + used, (uint32_t)(len - used));
+			int n = s->stream(s, d, (uint32_t)len);
 			if (n <= 0)
 				return used;
+			s->in_pos += (uint16_t)n;
 			used += (size_t)n;
 			if (s->rd == RD_STREAM)
 				continue;
@@ -722,10 +732,35 @@ static size_t reader_feed(struct imap_session *s, const char *d, size_t len)
 		}
 		case RD_SKIP_LINE:
 		case RD_CLOSED:
-			return len;
+			s->in_pos = s->in_len;
+			return used + len;
 		}
 	}
 	return used;
+}
+
+/* Make room for the next read and say how much it may be (0: none now).
+ * It goes behind the command being assembled; while a handler streams, the
+ * command's line is done with and it goes to the buffer's start. A line or
+ * literal that fills the small buffer moves to a big one (if none is free,
+ * the session waits); a line that fills a big one is refused, keeping its
+ * tag. */
+static size_t input_room(struct imap_session *s)
+{
+	uint32_t base = s->rd == RD_STREAM ? 0 : s->cmd_len;
+	if (base == s->cmd_cap) {
+		if (s->big < 0) {
+			if (!borrow_big(s))
+				return 0;
+		} else {
+			refuse_command(s);
+			s->line_start = s->cmd_len;
+			base = s->cmd_len;
+		}
+	}
+	s->in_pos = s->in_len = (uint16_t)base;
+	size_t room = s->cmd_cap - base;
+	return room < IN_READ_MAX ? room : IN_READ_MAX;
 }
 
 /* ---- life cycle ---- */
@@ -779,7 +814,8 @@ void imap_session_closed(struct imap_session *s)
 
 static void finish_command(struct imap_session *s)
 {
-	imap_out_str(s, session_done_line(s));
+	imap_out_raw(s, s->u.done.line, s->done_len);
+	s->done_len = 0;
 	s->have_cmd = false;
 	s->step = NULL;
 	s->abort = NULL;
@@ -861,16 +897,19 @@ void imap_session_run(struct imap_session *s)
 			continue;
 		}
 		if (s->in_pos == s->in_len) {
-			s->in_pos = 0;
-			s->in_len = (uint16_t)s->t->ops->read(s->t, s->in, sizeof(s->in));
-			if (s->in_len == 0)
+			size_t room = input_room(s);
+			if (room == 0) {
+				s->wake = true;   /* until a big buffer is returned */
 				break;
+			}
+			size_t n = s->t->ops->read(s->t, s->cmd + s->in_pos, room);
+			if (n == 0)
+				break;
+			s->in_len = (uint16_t)(s->in_pos + n);
 			s->last_active_ms = port_now_ms();
 		}
-		size_t used = reader_feed(s, s->in + s->in_pos, s->in_len - s->in_pos);
-		s->in_pos += (uint16_t)used;
-		if (used == 0)
-			break;   /* waiting for a big buffer or for the store */
+		if (reader_feed(s) == 0)
+			break;   /* waiting for the store */
 	}
 	out_flush(s);
 	s->t->ops->flush(s->t);

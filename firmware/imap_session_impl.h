@@ -18,9 +18,6 @@
 #ifndef IMAPD_CMD_SMALL
 #define IMAPD_CMD_SMALL 1024   /* inline command buffer; longer lines borrow a big one */
 #endif
-#ifndef IMAPD_TAG_MAX
-#define IMAPD_TAG_MAX 64
-#endif
 
 /* Where the current command is: its handler runs, then the selected
  * mailbox's updates are sent, then the tagged line. */
@@ -92,12 +89,11 @@ struct imap_session {
 	uint32_t id;              /* connection number for logs */
 	char user[IMAPD_USER_MAX + 1];
 
-	/* input staging */
-	char in[512];
-	uint16_t in_len, in_pos;
-
-	/* command assembly */
+	/* command assembly; input is read into the command buffer after the
+	 * command (while streaming, from its start: the line is done with) and
+	 * waits there, at cmd[in_pos..in_len), until the reader takes it */
 	char *cmd;                /* cmd_small or a borrowed big buffer */
+	uint16_t in_len, in_pos;
 	uint32_t cmd_cap, cmd_len;
 	uint32_t lit_left;        /* bytes of literal still to collect/discard */
 	uint32_t line_start;      /* where the current line began in cmd */
@@ -119,6 +115,7 @@ struct imap_session {
 	uint32_t wake_ms;
 	uint8_t phase;            /* executing, syncing updates, finishing */
 	int last_result;
+	uint16_t done_len;        /* the tagged line, held in u.done (imap_tagged) */
 	union imap_cmdstate u;
 
 	/* selected mailbox */

@@ -14,6 +14,9 @@
 #ifndef IMAPD_LINE_MAX
 #define IMAPD_LINE_MAX 8192           /* command line, literals excluded */
 #endif
+#ifndef IMAPD_TAG_MAX
+#define IMAPD_TAG_MAX 64              /* command tag bytes */
+#endif
 #ifndef IMAPD_LITERAL_MAX
 #define IMAPD_LITERAL_MAX 4096        /* non-APPEND literal */
 #endif

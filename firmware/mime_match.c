@@ -63,32 +63,37 @@ static void step(struct mime_match *m, uint8_t b)
 	}
 }
 
-bool mime_match_init(struct mime_match *m, const void *needle, size_t len)
+bool mime_match_init(struct mime_match *m, void *needle, size_t len)
 {
-	const uint8_t *s = needle;
+	uint8_t *s = needle;
 	uint8_t f[2];
+	size_t n = 0;
 
+	_Static_assert(MIME_MATCH_MAX <= 256, "fail[] holds lengths below MIME_MATCH_MAX in a byte");
 	memset(m, 0, sizeof(*m));
+	if (len > MIME_MATCH_MAX)
+		return false;
+	/* In place: a folded character is as long as the original, and a lead
+	 * byte held back is written with the byte after it, so the output
+	 * never overtakes the input. */
 	for (size_t i = 0; i < len; i++) {
 		unsigned k = fold_byte(m, s[i], f);
-		if (m->n + k > MIME_MATCH_MAX)
-			return false;
-		memcpy(m->needle + m->n, f, k);
-		m->n = (uint16_t)(m->n + k);
+		memcpy(s + n, f, k);
+		n += k;
 	}
 	if (m->u8n) {
-		if (m->n + 1 > MIME_MATCH_MAX)
-			return false;
-		m->needle[m->n++] = m->u8[0];
+		s[n++] = m->u8[0];
 		m->u8n = 0;
 	}
+	m->needle = s;
+	m->n = (uint16_t)n;
 	/* KMP failure function */
 	for (uint16_t i = 1, k = 0; i < m->n; i++) {
 		while (k > 0 && m->needle[i] != m->needle[k])
 			k = m->fail[k - 1];
 		if (m->needle[i] == m->needle[k])
 			k++;
-		m->fail[i] = k;
+		m->fail[i] = (uint8_t)k;
 	}
 	mime_match_reset(m);
 	return true;

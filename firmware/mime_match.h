@@ -18,19 +18,23 @@
 #define MIME_MATCH_MAX 256         /* needle bytes after folding */
 #endif
 
+/* The needle is not copied: it is folded in place (folding keeps every
+ * character's UTF-8 length) and read from where the caller keeps it, e.g.
+ * SEARCH's command buffer, which outlives the command's matchers. */
 struct mime_match {
 	uint16_t n;                /* needle length */
 	uint16_t q;                /* bytes matched so far */
 	bool found;
 	uint8_t u8n, u8need;       /* partial UTF-8 sequence of the text */
 	uint8_t u8[4];
-	uint8_t needle[MIME_MATCH_MAX];
-	uint16_t fail[MIME_MATCH_MAX];
+	const uint8_t *needle;     /* the caller's, folded */
+	uint8_t fail[MIME_MATCH_MAX];   /* KMP failure function: values < MIME_MATCH_MAX */
 };
 
-/* false if the folded needle exceeds MIME_MATCH_MAX. An empty needle
- * matches everything. */
-bool mime_match_init(struct mime_match *m, const void *needle, size_t len);
+/* Folds needle[0..len) in place and keeps a pointer to it: the bytes must
+ * stay unchanged while the matcher is used. false if len exceeds
+ * MIME_MATCH_MAX. An empty needle matches everything. */
+bool mime_match_init(struct mime_match *m, void *needle, size_t len);
 /* Start a new text with the same needle. */
 void mime_match_reset(struct mime_match *m);
 /* Feed text; returns true once the needle has been seen (sticky). */

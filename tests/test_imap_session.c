@@ -477,6 +477,42 @@ TEST(reader_edges)
 	fake_close_conn(&c1);
 }
 
+/* Input waits in the command buffer behind the command: what one read
+ * brings beyond a long line (in a big buffer) or beyond a streamed literal
+ * starts the next commands, whatever the read size. */
+TEST(input_beyond_the_command)
+{
+	static char script[3 * IMAPD_CMD_SMALL];
+	static const size_t chunks[] = { 0, 1, 7, IMAPD_CMD_SMALL - 1, IMAPD_CMD_SMALL + 3 };
+	for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+		open_login(&c1, "alice", "secret");
+		c1.read_chunk = chunks[k];
+		/* a line longer than the small buffer, commands behind it */
+		size_t n = (size_t)snprintf(script, sizeof script, "a NOOP ");
+		memset(script + n, 'x', IMAPD_CMD_SMALL + 100);
+		n += IMAPD_CMD_SMALL + 100;
+		n += (size_t)snprintf(script + n, sizeof script - n, "\r\nb NOOP\r\n\r\nc NOOP\r\n");
+		fake_send(&c1, script, n);
+		fake_settle(&c1);
+		CHECK_EQ_STR(fake_take(&c1), "a BAD Syntax error\r\nb OK NOOP completed\r\n"
+					     "c OK NOOP completed\r\n");
+		CHECK(c1.s.big < 0);
+		/* an APPEND line in a big buffer, its message and a command in one go */
+		n = (size_t)snprintf(script, sizeof script, "d APPEND INBOX (");
+		for (int i = 0; n < IMAPD_CMD_SMALL + 50; i++)
+			n += (size_t)snprintf(script + n, sizeof script - n, "%s\\Seen", i ? " " : "");
+		n += (size_t)snprintf(script + n, sizeof script - n,
+				      ") {5+}\r\nhello\r\ne NOOP\r\nf NOOP\r\n");
+		fake_send(&c1, script, n);
+		fake_settle(&c1);
+		const char *out = fake_take(&c1);
+		CHECK(strncmp(out, "d OK [APPENDUID ", 16) == 0);
+		CHECK(strstr(out, "] APPEND completed\r\ne OK NOOP completed\r\nf OK NOOP completed\r\n"));
+		CHECK(c1.s.big < 0);
+		fake_close_conn(&c1);
+	}
+}
+
 TEST(failed_login_delay)
 {
 	fake_open(&c1);
@@ -695,6 +731,7 @@ int main(void)
 	RUN(autologout);
 	RUN(append_refused_and_pipelined);
 	RUN(reader_edges);
+	RUN(input_beyond_the_command);
 	RUN(failed_login_delay);
 	RUN(output_helpers);
 	RUN(mailbox_names_in);

@@ -43,10 +43,12 @@ static const char *words(const char *in, size_t chunk)
 static bool find(const char *needle, const char *text, size_t chunk)
 {
 	static struct mime_match m;
+	static char folded[MIME_MATCH_MAX + 1];
 	size_t n = strlen(text);
 	bool r = false;
 
-	CHECK(mime_match_init(&m, needle, strlen(needle)));
+	snprintf(folded, sizeof(folded), "%s", needle);   /* the matcher folds it in place */
+	CHECK(mime_match_init(&m, folded, strlen(folded)));
 	for (size_t off = 0; off < n; off += chunk) {
 		size_t k = n - off < chunk ? n - off : chunk;
 		r = mime_match_feed(&m, text + off, k);
@@ -112,11 +114,36 @@ TEST(matcher)
 	}
 }
 
+/* The needle is folded where it lies (SEARCH's command buffer), keeping its
+ * length, and the matcher reads it from there. */
+TEST(match_needle_in_place)
+{
+	static struct mime_match m;
+	char a[] = "\xc3\x89Tz\xc3";   /* Ét, z, and a lead byte with nothing after it */
+	CHECK(mime_match_init(&m, a, 5));
+	CHECK(memcmp(a, "\xc3\xa9tz\xc3", 5) == 0);
+	CHECK(mime_match_feed(&m, "x\xc3\xa9TZ\xc3!", 7));
+	char b[] = "\xc3" "A";   /* a lead byte before ASCII stands for itself */
+	CHECK(mime_match_init(&m, b, 2));
+	CHECK(memcmp(b, "\xc3" "a", 2) == 0);
+	/* the longest needle, its failure links as long as a byte holds */
+	static char text[2 * MIME_MATCH_MAX + 2], longest[MIME_MATCH_MAX + 1];
+	memset(longest, 'A', MIME_MATCH_MAX);
+	longest[MIME_MATCH_MAX - 1] = 'B';
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 2] = 'b';
+	CHECK(mime_match_init(&m, longest, MIME_MATCH_MAX));
+	CHECK(!mime_match_feed(&m, text, sizeof(text) - 2));
+	CHECK(mime_match_feed(&m, text + sizeof(text) - 2, 1));
+	CHECK(!mime_match_init(&m, longest, MIME_MATCH_MAX + 1));
+}
+
 int main(void)
 {
 	RUN(base64);
 	RUN(quoted_printable);
 	RUN(encoded_words);
 	RUN(matcher);
+	RUN(match_needle_in_place);
 	return UNIT_DONE();
 }

@@ -18,18 +18,21 @@ FW_OPT := -Os -g -ffunction-sections -fdata-sections
 # firmware/imapd_config.h and storage/store.h, trimmed so that 8 sessions (2
 # of them TLS) and a 4,096-message index fit the 256 KiB RAM budget. What
 # each trim costs:
-#   IMAPD_OUT_BUF 2048        output staged per session (a step needs 1 KiB)
-#   IMAPD_CMD_SMALL 512       longer command lines borrow the big buffer
+#   IMAPD_OUT_BUF 1024        output staged per session: one step's worth
+#                             (IMAPD_OUT_RESERVE); a step runs once it is sent
+#   IMAPD_CMD_SMALL 512       longer command lines borrow the big buffer; input
+#                             is read into it, at most 512 bytes at a time
 #   IMAPD_BIG_BUFS 1          one command line > 512 bytes at a time; others wait
 #   IMAPD_SEARCH_SLOTS 1      one SEARCH at a time; others wait for the slot
 #   IMAPD_MSG_CHUNK 512       FETCH reads and decodes 512-byte chunks
-#   STORE_MAX_APPENDS 2       two APPENDs in progress at once (third: NO [INUSE])
+#   STORE_MAX_APPENDS 2       two store appends in progress at once (APPEND, COPY)
+#   IMAPD_APPEND_SLOTS 1      one APPEND uploads at a time; others wait for it
 #   STORE_META_MAX 2048       MIME metadata per message; larger part trees are
 #                             recomputed from the message when fetched
 #   STORE_MAX_MAILBOXES 48    all users together
 #   STORE_REC_CACHE 4         message record headers remembered (of 8)
-FW_DEFS := -DIMAPD_OUT_BUF=2048 -DIMAPD_CMD_SMALL=512 -DIMAPD_BIG_BUFS=1 \
-	-DIMAPD_SEARCH_SLOTS=1 -DIMAPD_MSG_CHUNK=512 -DSTORE_MAX_APPENDS=2 \
+FW_DEFS := -DIMAPD_OUT_BUF=1024 -DIMAPD_CMD_SMALL=512 -DIMAPD_BIG_BUFS=1 \
+	-DIMAPD_SEARCH_SLOTS=1 -DIMAPD_APPEND_SLOTS=1 -DIMAPD_MSG_CHUNK=512 -DSTORE_MAX_APPENDS=2 \
 	-DSTORE_META_MAX=2048 -DMIME_BLOB_MAX=2048 -DSTORE_MAX_MAILBOXES=48 -DSTORE_REC_CACHE=4
 FW_CFLAGS = $(WARN) $(FW_ARCH) $(FW_OPT) $(FW_DEFS) -MMD -MP -I$(FW_BOARD_DIR) $(INCLUDES) \
 	$(LWIP_INCLUDES) $(MBEDTLS_CFLAGS)

@@ -479,6 +479,30 @@ class Core1(unittest.TestCase):
         u, _ = c.ok("STATUS ap2 (SIZE)")
         self.assertIn("SIZE %d" % len(msg), u[0])
 
+    def test_uploads_beyond_the_slots_wait(self):
+        # More uploads at once than the server has upload slots (STORE_MAX_APPENDS
+        # here, one on the board): the others wait for a slot, none is refused.
+        c0 = self.conn()
+        c0.ok("CREATE up1")
+        msgs = [b"Subject: upload %d\r\n\r\n" % i + b"x" * 5000 + b"\r\n" for i in range(6)]
+        conns = [self.conn() for _ in msgs]
+        for i, c in enumerate(conns):   # half of each message: the first ones hold every slot
+            c.send(b"u%d APPEND up1 {%d+}\r\n" % (i, len(msgs[i])) + msgs[i][:2500])
+        # a synchronising literal is not asked for while no slot is free
+        late = self.conn()
+        late.send(b"v APPEND up1 {5}\r\n")
+        late.sock.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            late.line()
+        late.close()
+        for i, c in enumerate(conns):
+            c.send(msgs[i][2500:] + b"\r\n")
+        for i, c in enumerate(conns):
+            _, t = c.collect("u%d" % i)
+            self.assertRegex(t, r"^u%d OK \[APPENDUID \d+ \d+\]" % i)
+        u, _ = c0.ok("STATUS up1 (MESSAGES)")
+        self.assertIn("MESSAGES 6", u[0])
+
     def test_append_too_big_refused_before_continuation(self):
         c = self.conn()
         c.send(b"a APPEND INBOX {4000000000}\r\n")

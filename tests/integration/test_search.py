@@ -99,6 +99,21 @@ class Search(unittest.TestCase):
         self.assertEqual(self.search("CHARSET UTF-8 SUBJECT " + lit("köln")), [6])
         self.assertEqual(self.search("CHARSET UTF-8 FROM " + lit("JÜRGEN")), [7])
 
+    def test_latin1_body_converted_in_pieces(self):
+        # A Latin-1 body is compared as UTF-8, converted a piece at a time:
+        # needles across the seams of the pieces are found (every non-ASCII
+        # byte doubles, so no piece boundary falls on a character's bytes).
+        head = LATIN1.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+        body = b"\xfc" * 125 + b"M\xfcnchen " + b"\xe9" * 600 + b" Z\xfcrich\r\n"
+        fill(self.srv, "latin2", [head + body])
+        c = connect(self.srv, "latin2")
+        self.addCleanup(c.close)
+        for word in ("MÜNCHEN", "zürich", "éé zü"):
+            u, _ = c.ok("SEARCH CHARSET UTF-8 BODY " + lit(word))
+            self.assertIn("* SEARCH 1", u, word)
+        u, _ = c.ok("SEARCH CHARSET UTF-8 BODY " + lit("üM"))
+        self.assertIn("* SEARCH 1", u)
+
     def test_body_text(self):
         self.assertEqual(self.search("BODY langweilig"), [6])      # QP soft break
         self.assertEqual(self.search("CHARSET UTF-8 BODY " + lit("straße")), [6])
