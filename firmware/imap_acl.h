@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imapd_config.h"
 #include "store.h"
 
 enum {
@@ -31,7 +32,8 @@ enum {
 };
 
 #define ACL_CHARS "lrswipkxtea"
-#define ACL_MAX_ENTRIES 32
+/* Entries a mailbox's list holds: every user and "anyone". */
+#define ACL_MAX_ENTRIES (IMAPD_MAX_USERS + 1)
 
 /* The flags (STORE_F_*) a user with these rights may set, change or bring
  * in with APPEND and COPY (RFC 4314 4): \Seen needs 's', \Deleted 't',

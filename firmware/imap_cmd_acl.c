@@ -62,11 +62,38 @@ static bool need_admin(struct imap_session *s, const struct acl_target *t)
 	return false;
 }
 
+/* The most one entry writes: " ", the identifier quoted with every byte
+ * escaped (or as a literal), " " and the rights. */
+#define ACL_ENTRY_OUT_MAX (2 * IMAPD_USER_MAX + 24)
+
+/* The entries, as many as the output room takes a step: a list can be
+ * longer than the output buffer, and the line goes out in pieces. */
+static int getacl_step(struct imap_session *s)
+{
+	struct imap_getacl_state *g = &s->u.getacl;
+	char ident[IMAPD_USER_MAX + 1], letters[16];
+	uint32_t r, next;
+	for (;;) {
+		next = g->pos;
+		if (!imap_acl_next(imap_store(s), g->uidvalidity, &next, ident, sizeof(ident), &r))
+			break;
+		if (imap_out_room(s) < ACL_ENTRY_OUT_MAX)
+			return IMAP_MORE;
+		g->pos = next;
+		imap_acl_format(r, letters);
+		imap_out_raw(s, " ", 1);
+		imap_out_string(s, ident, strlen(ident));
+		imap_printf(s, " %s", letters);
+	}
+	s->step = NULL;
+	imap_out_str(s, "\r\n");
+	imap_tagged(s, "OK", "GETACL completed");
+	return IMAP_DONE;
+}
+
 int imap_cmd_getacl(struct imap_session *s)
 {
 	struct acl_target t;
-	char ident[IMAPD_USER_MAX + 1], letters[16];
-	uint32_t pos = 0, r;
 	if (!target(s, &t))
 		return IMAP_DONE;
 	if (!imap_p_end(&s->p))
@@ -80,17 +107,10 @@ int imap_cmd_getacl(struct imap_session *s)
 		imap_out_string(s, t.info.user, strlen(t.info.user));
 		imap_out_str(s, " " ACL_CHARS);
 	}
-	while (imap_acl_next(imap_store(s), t.info.uidvalidity, &pos, ident, sizeof(ident), &r)) {
-		if (imap_out_room(s) < 64)
-			break;   /* bounded by ACL_MAX_ENTRIES; the reserve covers it */
-		imap_acl_format(r, letters);
-		imap_out_raw(s, " ", 1);
-		imap_out_string(s, ident, strlen(ident));
-		imap_printf(s, " %s", letters);
-	}
-	imap_out_str(s, "\r\n");
-	imap_tagged(s, "OK", "GETACL completed");
-	return IMAP_DONE;
+	s->u.getacl.uidvalidity = t.info.uidvalidity;
+	s->u.getacl.pos = 0;
+	s->step = getacl_step;
+	return getacl_step(s);
 }
 
 static int set_or_delete(struct imap_session *s, bool set)

@@ -283,9 +283,11 @@ static int sasl_sink(struct imap_session *s, const char *d, uint32_t len)
 				st->len--;
 			imap_stream_end(s);
 			if (st->overflow || (st->len == 1 && st->buf[0] == '*')) {
-				imap_tagged(s, "BAD", st->overflow ? "[TOOBIG] SASL response too long"
-								   : "Authentication canceled");
+				/* wiped first: the tagged line takes the state's tail */
+				bool overflow = st->overflow;
 				mbedtls_platform_zeroize(st->buf, sizeof(st->buf));
+				imap_tagged(s, "BAD", overflow ? "[TOOBIG] SASL response too long"
+							       : "Authentication canceled");
 			} else
 				(void)sasl_plain(s, st->buf, st->len);   /* a check goes on in s->step */
 			return (int)used;

@@ -65,6 +65,13 @@ struct imap_sasl_state {
 	bool overflow;
 };
 
+/* GETACL: its one line can outgrow the output buffer; entries go out as
+ * room allows */
+struct imap_getacl_state {
+	uint32_t uidvalidity;     /* the mailbox's ACL record */
+	uint32_t pos;             /* next entry in it */
+};
+
 /* LOGIN / AUTHENTICATE PLAIN: the password check, run in slices */
 struct imap_login_state {
 	struct auth_check check;
@@ -217,9 +224,9 @@ struct imap_search_state {
 /* The tagged line is held in the state's last bytes until the selected
  * mailbox's updates have gone out before it: once a handler has answered,
  * it and its abort callback use only the first IMAP_CMDSTATE_KEEP bytes of
- * their state (imap_session.c checks the ones that do; the largest is the
- * SASL buffer, wiped after its answer). */
-#define IMAP_CMDSTATE_KEEP 272
+ * their state (imap_session.c checks the ones that do; AUTHENTICATE wipes
+ * its buffer before it answers). */
+#define IMAP_CMDSTATE_KEEP 192
 
 union imap_cmdstate {
 	struct {
@@ -233,6 +240,7 @@ union imap_cmdstate {
 	struct imap_login_state login;
 	struct imap_select_state select;
 	struct imap_expunge_state expunge;
+	struct imap_getacl_state getacl;
 	struct imap_rename_state rename;
 	struct imap_fetch_state fetch;
 	struct imap_store_state store;

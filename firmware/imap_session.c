@@ -322,8 +322,6 @@ _Static_assert(DONE_LINE_MAX >= IMAPD_TAG_MAX + sizeof(" OK [CAPABILITY " IMAP_C
 /* What handlers and abort callbacks still use after answering: */
 _Static_assert(sizeof(struct imap_append_state) <= IMAP_CMDSTATE_KEEP,
 	       "APPEND reads and drops a refused literal after its answer");
-_Static_assert(sizeof(struct imap_sasl_state) <= IMAP_CMDSTATE_KEEP,
-	       "AUTHENTICATE wipes its buffer after its answer");
 _Static_assert(offsetof(struct imap_copy_state, copy) + sizeof(struct store_copy) <= IMAP_CMDSTATE_KEEP &&
 		       offsetof(struct imap_copy_state, busy) < IMAP_CMDSTATE_KEEP,
 	       "copy_abort() may run after COPY's answer");

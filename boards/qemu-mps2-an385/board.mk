@@ -16,8 +16,8 @@ FW_ARCH := -mcpu=cortex-m3 -mthumb
 FW_OPT := -Os -g -ffunction-sections -fdata-sections
 # The server's compile-time bounds for this board: the defaults of
 # firmware/imapd_config.h and storage/store.h, trimmed so that 8 sessions (2
-# of them TLS) and a 4,096-message index fit the 256 KiB RAM budget. What
-# each trim costs:
+# of them TLS) and a 4,096-message index fit 160 KiB of RAM. What each trim
+# costs:
 #   IMAPD_OUT_BUF 1024        output staged per session: one step's worth
 #                             (IMAPD_OUT_RESERVE); a step runs once it is sent
 #   IMAPD_CMD_SMALL 512       longer command lines borrow the big buffer; input
@@ -27,13 +27,17 @@ FW_OPT := -Os -g -ffunction-sections -fdata-sections
 #   IMAPD_MSG_CHUNK 512       FETCH reads and decodes 512-byte chunks
 #   STORE_MAX_APPENDS 2       two store appends in progress at once (APPEND, COPY)
 #   IMAPD_APPEND_SLOTS 1      one APPEND uploads at a time; others wait for it
-#   STORE_META_MAX 2048       MIME metadata per message; larger part trees are
-#                             recomputed from the message when fetched
-#   STORE_MAX_MAILBOXES 48    all users together
+#   STORE_META_MAX 1024       MIME metadata per message (about 20 body parts);
+#                             larger part trees are recomputed from the
+#                             message when fetched
+#   STORE_MAX_MAILBOXES 32    all users together
+#   STORE_KW_POOL 32          distinct keyword names, all mailboxes together
+#   STORE_MAX_CFG 192         config records: users, ACLs, subscriptions, keys
 #   STORE_REC_CACHE 4         message record headers remembered (of 8)
 FW_DEFS := -DIMAPD_OUT_BUF=1024 -DIMAPD_CMD_SMALL=512 -DIMAPD_BIG_BUFS=1 \
 	-DIMAPD_SEARCH_SLOTS=1 -DIMAPD_APPEND_SLOTS=1 -DIMAPD_MSG_CHUNK=512 -DSTORE_MAX_APPENDS=2 \
-	-DSTORE_META_MAX=2048 -DMIME_BLOB_MAX=2048 -DSTORE_MAX_MAILBOXES=48 -DSTORE_REC_CACHE=4
+	-DSTORE_META_MAX=1024 -DMIME_BLOB_MAX=1024 -DSTORE_MAX_MAILBOXES=32 -DSTORE_KW_POOL=32 \
+	-DSTORE_MAX_CFG=192 -DSTORE_REC_CACHE=4
 FW_CFLAGS = $(WARN) $(FW_ARCH) $(FW_OPT) $(FW_DEFS) -MMD -MP -I$(FW_BOARD_DIR) $(INCLUDES) \
 	$(LWIP_INCLUDES) $(MBEDTLS_CFLAGS)
 FW_LDFLAGS := $(FW_ARCH) --specs=nano.specs -nostartfiles -Wl,--gc-sections \

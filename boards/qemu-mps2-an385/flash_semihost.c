@@ -16,7 +16,7 @@
 #include "semihost.h"
 
 /* Bounce buffer for the read-AND-write of a program and for erases. */
-#define FS_CHUNK 512u
+#define FS_CHUNK 256u
 static uint8_t fs_buf[FS_CHUNK];
 
 static bool fs_in_range(const struct flash_dev *f, uint32_t addr, uint32_t len)

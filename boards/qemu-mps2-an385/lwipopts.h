@@ -60,9 +60,9 @@
 #define LWIP_TCP_KEEPALIVE 0
 #define TCP_LISTEN_BACKLOG 0
 
-/* PCBs: the sessions, a few beyond them to say "* BYE Too many connections",
- * and TIME_WAIT (lwIP recycles the oldest when the pool is empty). */
-#define MEMP_NUM_TCP_PCB (IMAPD_MAX_SESSIONS + 4)
+/* PCBs: the sessions, one beyond them to say "* BYE Too many connections",
+ * one for TIME_WAIT (lwIP recycles the oldest when the pool is empty). */
+#define MEMP_NUM_TCP_PCB (IMAPD_MAX_SESSIONS + 2)
 #define MEMP_NUM_TCP_PCB_LISTEN 2     /* 143 and 993 */
 #define MEMP_NUM_UDP_PCB 1            /* DHCP */
 #define MEMP_NUM_TCP_SEG (IMAPD_MAX_SESSIONS * TCP_SND_QUEUELEN)
@@ -75,9 +75,9 @@
  * ERR_MEM (the session retries on the next sent/poll event). */
 #define LWIP_BUSY_SESSIONS 2
 #define MEM_ALIGNMENT 4
-/* + 2 KiB for what is not session data: DHCP, ARP, SYN/ACK/RST segments
- * (each well under 1 KiB) and the "* BYE" of a refused connection. */
-#define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 2 * 1024)
+/* + 1 KiB for what is not session data: a DHCP message (~600 B), ARP,
+ * SYN/ACK/RST segments and the "* BYE" of a refused connection. */
+#define MEM_SIZE (LWIP_BUSY_SESSIONS * (TCP_WND + TCP_SND_BUF) + 1024)
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
 #define PBUF_POOL_SIZE 0              /* received frames are PBUF_RAM (lan9118.c); no pool */

@@ -25,6 +25,8 @@ import traceback
 
 BOOT_TIMEOUT = 60
 USER = "tester"
+# The board reports a new stack peak at most every STACK_CHECK_MS (main.c, 5 s).
+STACK_REPORT_S = 6
 
 
 def free_port():
@@ -438,6 +440,43 @@ class Suite:
             assert len(data[0].split()) == 8, data
             c.logout()
 
+    def t_getacl_longer_than_output_buffer(self):
+        """A full ACL list (every user and "anyone", IMAPD_MAX_USERS + 1) of
+        32-byte identifiers that quote to twice their length is one line
+        longer than the board's 1 KiB output buffer: it goes out in pieces,
+        whole."""
+        c = self.board.login(self.password)
+        ok(*c.create("acl-long"), "CREATE")
+        idents = ["%02d" % i + '\\"' * 15 for i in range(17)]   # 32 bytes each
+        quoted = ['"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in idents]
+        for q in quoted:
+            ok(*c._simple_command("SETACL", "acl-long", q, "lr"), "SETACL")
+        typ, data = c.getacl("acl-long")
+        ok(typ, data, "GETACL")
+        line = b" ".join(d for d in data if isinstance(d, bytes)).decode()
+        assert len(line) > 1024, len(line)
+        for q in quoted:
+            assert (q + " lr") in line, (q, line)
+        ok(*c.delete("acl-long"), "DELETE")
+        c.logout()
+
+    def t_stack_peak(self):
+        """The main stack (the linker script's STACK_SIZE) keeps at least
+        1 KiB that was never touched, over everything the steps above did:
+        boots with device mail, TLS handshakes, 8 busy sessions. The board
+        logs each new peak of its painted stack every few seconds; wait for
+        one report after the load, then take the largest of every boot."""
+        time.sleep(STACK_REPORT_S)
+        peak = size = 0
+        for name in os.listdir(self.tmp.name):
+            if name.startswith("console-"):
+                with open(os.path.join(self.tmp.name, name), "rb") as f:
+                    for m in re.finditer(rb"stack: new peak (\d+) of (\d+) bytes", f.read()):
+                        peak, size = max(peak, int(m.group(1))), int(m.group(2))
+        assert size, "no stack report on any console"
+        print("  stack peak %d of %d bytes" % (peak, size))
+        assert peak + 1024 <= size, "stack peak %d leaves less than 1 KiB of %d" % (peak, size)
+
     def t_static_address(self):
         self.board.stop()
         image = os.path.join(self.tmp.name, "static.img")
@@ -467,6 +506,8 @@ class Suite:
             ("QRESYNC resync after the reboot, same modseqs", self.t_qresync_after_reboot),
             ("three more cuts at random points, reboots", self.t_more_cuts),
             ("8 sessions (2 TLS) busy at once, the 9th refused", self.t_eight_sessions),
+            ("GETACL line longer than the output buffer", self.t_getacl_longer_than_output_buffer),
+            ("stack: 1 KiB never touched", self.t_stack_peak),
             ("static address instead of DHCP", self.t_static_address),
         ]
         try:
