@@ -460,6 +460,16 @@ class Suite:
         ok(*c.delete("acl-long"), "DELETE")
         c.logout()
 
+    def t_size_goals(self):
+        """The firmware this suite boots fits the board's goals: 256 KiB of
+        flash and 160 KiB of RAM (data, bss and the stack) with 8 sessions,
+        2 of them TLS, and a 4,096-message index."""
+        mapfile = os.path.join(os.path.dirname(self.fw), "firmware.map")
+        r = subprocess.run([sys.executable, "boards/qemu-mps2-an385/size.py", mapfile, "--check"],
+                           capture_output=True, text=True)
+        print("  " + "\n  ".join(r.stdout.splitlines()[-3:]))
+        assert r.returncode == 0, r.stdout + r.stderr
+
     def t_stack_peak(self):
         """The main stack (the linker script's STACK_SIZE) keeps at least
         1 KiB that was never touched, over everything the steps above did:
@@ -508,6 +518,7 @@ class Suite:
             ("8 sessions (2 TLS) busy at once, the 9th refused", self.t_eight_sessions),
             ("GETACL line longer than the output buffer", self.t_getacl_longer_than_output_buffer),
             ("stack: 1 KiB never touched", self.t_stack_peak),
+            ("size: flash <= 256 KiB, RAM <= 160 KiB", self.t_size_goals),
             ("static address instead of DHCP", self.t_static_address),
         ]
         try:
