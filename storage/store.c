@@ -1252,21 +1252,6 @@ uint32_t store_msg_entries(struct store *s, store_mbox_t mb)
 	return m ? m->count : 0;
 }
 
-int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
-{
-	const struct store_mbox *m = mb_get(s, mb);
-	const struct store_entry *x;
-
-	if (!m)
-		return STORE_NOENT;
-	if (idx >= m->count)
-		return STORE_INVAL;
-	x = entry_at(s, mb, idx);
-	out->uid = x->uid;
-	out->expunged = (x->w & EF_EXPUNGED) != 0;
-	return ent_state(s, x, &out->flags, &out->modseq);
-}
-
 int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
 {
 	const struct store_mbox *m = mb_get(s, mb);
@@ -1282,6 +1267,16 @@ int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_
 	out->flags = out->expunged ? 0 : x->w & STORE_F_SYSTEM_MASK;
 	out->modseq = out->expunged ? ent_tomb_modseq(x) : 0;
 	return STORE_OK;
+}
+
+/* The RAM part, then keywords and modseq from the record the entry names. */
+int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
+{
+	int e = store_msg_peek(s, mb, idx, out);
+
+	if (e != STORE_OK || out->expunged)
+		return e;
+	return ent_state(s, entry_at(s, mb, idx), &out->flags, &out->modseq);
 }
 
 int store_msg_find(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t *idx, bool *exact)
