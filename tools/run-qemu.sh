@@ -31,6 +31,19 @@ case $abs_image in *[\ ,]*)
 esac
 creds=$abs_image.credentials
 
+# An image of an older store format (storage/FORMAT.md: byte 3 of a sector's
+# erase header) is not mounted by this firmware, nor formatted over: keep it
+# aside and start a new one.
+fmt=$(sed -n 's/^#define FMT_VERSION \([0-9]*\)u.*/\1/p' "$(dirname "$0")/../storage/store_int.h")
+if [ -r "$abs_image" ] && [ "$(head -c 3 "$abs_image")" = MSE ]; then
+	old=$(od -An -tu1 -j3 -N1 "$abs_image" | tr -d ' ')
+	if [ -n "$fmt" ] && [ "$old" != "$fmt" ]; then
+		mv "$abs_image" "$abs_image.format$old"
+		echo "run-qemu.sh: $image holds store format $old, this firmware reads format $fmt:" \
+			"moved it to $image.format$old; starting a new image"
+	fi
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 if [ ! -e "$abs_image" ]; then
