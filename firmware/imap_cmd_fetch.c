@@ -932,6 +932,25 @@ static int item_step(struct imap_session *s, const struct imap_fetch_item *it)
 	}
 }
 
+/* A BINARY item of a part in an encoding we cannot decode fails the FETCH
+ * (NO [UNKNOWN-CTE], section_start): the message was not read, so it must
+ * not become \Seen. Needs the message's stat. */
+static bool binary_undecodable(struct imap_session *s)
+{
+	struct imap_fetch_state *e = &s->u.fetch;
+	for (unsigned i = 0; i < e->nitems; i++) {
+		const struct imap_fetch_item *it = &e->item[i];
+		struct mime_range r;
+		struct fsect fs;
+		if (it->kind != FI_BINSIZE && !(it->opts & FO_BINARY))
+			continue;
+		if (item_range(s, it, &r, &fs) == MIME_OK && r.enc == MIME_ENC_OTHER &&
+		    fs.sect != MIME_SECT_HEADER_FIELDS && fs.sect != MIME_SECT_HEADER_FIELDS_NOT)
+			return true;
+	}
+	return false;
+}
+
 /* Begin the next message: \Seen first, so FLAGS can report it. */
 static int message_begin(struct imap_session *s)
 {
@@ -952,7 +971,12 @@ static int message_begin(struct imap_session *s)
 	e->flags = m.flags;
 	e->modseq = m.modseq;
 	e->add_flags = false;
-	if (e->sets_seen && !(m.flags & STORE_F_SEEN)) {
+	e->gone = false;
+	if (e->need_stat && store_msg_stat(st, s->v.mb, e->msg.idx, &e->stat) != STORE_OK) {
+		e->expunged_seen = true;
+		return IMAP_MORE;
+	}
+	if (e->sets_seen && !(m.flags & STORE_F_SEEN) && !binary_undecodable(s)) {
 		uint64_t modseq;
 		struct store_mbox_info info;
 		uint32_t before = store_mbox_info(st, s->v.mb, &info) == STORE_OK ? info.changes : 0;
@@ -968,12 +992,7 @@ static int message_begin(struct imap_session *s)
 			imap_view_own_change(s, before, modseq);
 		}
 	}
-	if (e->need_stat && store_msg_stat(st, s->v.mb, e->msg.idx, &e->stat) != STORE_OK) {
-		e->expunged_seen = true;
-		return IMAP_MORE;
-	}
 	e->in_msg = true;
-	e->gone = false;
 	e->sep = false;
 	e->cur = 0;
 	e->phase = PH_START;

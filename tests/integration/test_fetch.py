@@ -222,6 +222,18 @@ class Fetch(unittest.TestCase):
         _, t = self.fetch_raw(c, "FETCH 2 (BINARY.PEEK[1.MIME])")
         self.assertIn(" BAD ", t)
 
+    def test_binary_unknown_cte_leaves_unseen(self):
+        # The FETCH fails (RFC 3516 4.2): nothing was read, nothing is marked
+        c = self.conn()
+        c.ok("STORE 2 -FLAGS (\\Seen)")
+        u, t = self.fetch_raw(c, "FETCH 2 (BINARY[4])")
+        self.assertIn("NO [UNKNOWN-CTE]", t)
+        it = self.one(c, "FETCH 2 (FLAGS)")
+        self.assertNotIn(b"\\Seen", it["FLAGS"])
+        it = self.one(c, "FETCH 2 (BINARY[1])")   # a part it can decode: read, \Seen
+        self.assertIn(b"\\Seen", it["FLAGS"])
+        c.ok("STORE 2 -FLAGS (\\Seen)")
+
     def test_seen_is_set_and_reported(self):
         c = self.conn()
         c.ok("STORE 1 -FLAGS (\\Seen)")
