@@ -13,27 +13,36 @@
 #include "imap_match.h"
 #include "mutf7.h"
 
-static bool to_utf8(struct imap_session *s, const struct imap_str *in, char *out, size_t cap)
+/* Results of to_utf8() and add_pattern(). */
+enum { PAT_OK = 0, PAT_BAD = -1, PAT_LONG = -2 };
+
+static int to_utf8(struct imap_session *s, const struct imap_str *in, char *out, size_t cap)
 {
 	if (imap_utf8_names(s)) {
-		if (in->len >= cap || !mutf7_utf8_valid(in->s, in->len))
-			return false;
+		if (in->len >= cap)
+			return PAT_LONG;
+		if (!mutf7_utf8_valid(in->s, in->len))
+			return PAT_BAD;
 		memcpy(out, in->s, in->len);
 		out[in->len] = '\0';
-		return true;
+		return PAT_OK;
 	}
-	return mutf7_decode(in->s, in->len, out, cap) >= 0;
+	int n = mutf7_decode(in->s, in->len, out, cap);
+	return n >= 0 ? PAT_OK : n == MUTF7_ETOOLONG ? PAT_LONG : PAT_BAD;
 }
 
-static bool add_pattern(struct imap_session *s, const char *ref, const struct imap_str *pat)
+static int add_pattern(struct imap_session *s, const char *ref, const struct imap_str *pat)
 {
 	struct imap_list_state *l = &s->u.list;
 	char p8[IMAP_MATCH_MAX + 1];
-	if (l->npat >= 8 || !to_utf8(s, pat, p8, sizeof(p8)))
-		return false;
+	if (l->npat >= IMAP_LIST_PATTERNS)
+		return PAT_LONG;
+	int e = to_utf8(s, pat, p8, sizeof(p8));
+	if (e != PAT_OK)
+		return e;
 	if (p8[0] == '\0' && ref[0] == '\0') {
 		l->empty_pattern = true;
-		return true;
+		return PAT_OK;
 	}
 	size_t used = 0;
 	for (int i = 0; i < l->npat; i++)
@@ -41,7 +50,7 @@ static bool add_pattern(struct imap_session *s, const char *ref, const struct im
 	int n = imap_match_combine(ref, strlen(ref), p8, strlen(p8), l->pat_buf + used,
 				   sizeof(l->pat_buf) - used);
 	if (n < 0)
-		return false;
+		return PAT_LONG;
 	/* INBOX is case-insensitive in patterns too */
 	char *c = l->pat_buf + used;
 	if (strncasecmp(c, "INBOX", 5) == 0 && (c[5] == '\0' || c[5] == '/'))
@@ -49,7 +58,7 @@ static bool add_pattern(struct imap_session *s, const char *ref, const struct im
 	l->pat_off[l->npat] = (uint16_t)used;
 	l->pat_len[l->npat] = (uint16_t)n;
 	l->npat++;
-	return true;
+	return PAT_OK;
 }
 
 static bool matches(const struct imap_list_state *l, const char *name)
@@ -281,18 +290,31 @@ done:
 	return IMAP_DONE;
 }
 
-static bool parse_patterns(struct imap_session *s, const char *ref)
+static int parse_patterns(struct imap_session *s, const char *ref)
 {
 	struct imap_parser *p = &s->p;
 	struct imap_str pat;
+	int e;
 	if (imap_p_char(p, '(')) {
 		do {
-			if (!imap_p_list_mailbox(p, &pat) || !add_pattern(s, ref, &pat))
-				return false;
+			if (!imap_p_list_mailbox(p, &pat))
+				return PAT_BAD;
+			if ((e = add_pattern(s, ref, &pat)) != PAT_OK)
+				return e;
 		} while (imap_p_char(p, ' '));
-		return imap_p_char(p, ')');
+		return imap_p_char(p, ')') ? PAT_OK : PAT_BAD;
 	}
-	return imap_p_list_mailbox(p, &pat) && add_pattern(s, ref, &pat);
+	return imap_p_list_mailbox(p, &pat) ? add_pattern(s, ref, &pat) : PAT_BAD;
+}
+
+/* No name is longer than a pattern may be; the client is told so, not that
+ * its command is malformed. */
+static int pattern_too_long(struct imap_session *s)
+{
+	imap_tagged(s, "NO", "[LIMIT] Reference and patterns too long or too many (at most %d "
+		    "patterns, each at most %d bytes with the reference)", IMAP_LIST_PATTERNS,
+		    IMAP_MATCH_MAX);
+	return IMAP_DONE;
 }
 
 static int list_common(struct imap_session *s, bool lsub)
@@ -330,9 +352,16 @@ static int list_common(struct imap_session *s, bool lsub)
 		if (!imap_p_sp(p))
 			return imap_bad_syntax(s);
 	}
-	if (!imap_p_astring(p, &refs) || !to_utf8(s, &refs, ref, sizeof(ref)) || !imap_p_sp(p))
+	if (!imap_p_astring(p, &refs))
 		return imap_bad_syntax(s);
-	if (!parse_patterns(s, ref))
+	int e = to_utf8(s, &refs, ref, sizeof(ref));
+	if (e == PAT_OK && !imap_p_sp(p))
+		e = PAT_BAD;
+	if (e == PAT_OK)
+		e = parse_patterns(s, ref);
+	if (e == PAT_LONG)
+		return pattern_too_long(s);
+	if (e != PAT_OK)
 		return imap_bad_syntax(s);
 	if (!lsub && imap_p_char(p, ' ')) {
 		if (!imap_p_keyword(p, "RETURN") || !imap_p_sp(p) || !imap_p_char(p, '('))

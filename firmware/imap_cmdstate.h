@@ -18,6 +18,9 @@
 #include "mime_hdr_filter.h"
 #include "store.h"
 
+/* LIST's patterns (RFC 5258 3: a parenthesized list of them). */
+#define IMAP_LIST_PATTERNS 8
+
 struct imap_list_state {
 	int16_t cursor;           /* store_mbox_next() position */
 	bool lsub, sel_subscribed, sel_special, recursive;
@@ -30,7 +33,7 @@ struct imap_list_state {
 	uint32_t sub_cursor;      /* imap_sub_next() position */
 	uint32_t status_items;    /* LIST-STATUS, 0 = none */
 	uint8_t npat;
-	uint16_t pat_off[8], pat_len[8];
+	uint16_t pat_off[IMAP_LIST_PATTERNS], pat_len[IMAP_LIST_PATTERNS];
 	char pat_buf[512];        /* combined reference+pattern, UTF-8 */
 };
 

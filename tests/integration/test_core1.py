@@ -328,6 +328,22 @@ class Core1(unittest.TestCase):
         u, _ = c.ok('LIST (SUBSCRIBED) "" "gone*"')
         self.assertEqual(u, ['* LIST (\\HasNoChildren \\Subscribed) "/" "gone2"'])
 
+    def test_list_pattern_limits(self):
+        # A pattern no name can be as long as: a NO with a response code, not
+        # "malformed command"; the session goes on
+        c = self.conn()
+        _, t = c.cmd('LIST "" "%s"' % ("a" * 300))
+        self.assertIn("NO [LIMIT]", t)
+        _, t = c.cmd('LIST "%s" "%%"' % ("r" * 300))
+        self.assertIn("NO [LIMIT]", t)
+        _, t = c.cmd('LIST "" (%s)' % " ".join('"p%d"' % i for i in range(9)))
+        self.assertIn("NO [LIMIT]", t)
+        u, _ = c.ok('LIST "" (%s)' % " ".join('"p%d"' % i for i in range(8)))
+        self.assertEqual(u, [])
+        _, t = c.cmd('LIST "" "&Jjo"')       # broken modified UTF-7 stays BAD
+        self.assertIn(" BAD ", t)
+        c.ok("NOOP")
+
     def test_list_status(self):
         c = self.conn()
         c.ok("CREATE ls1")
