@@ -957,10 +957,15 @@ static int message_begin(struct imap_session *s)
 	struct imap_fetch_state *e = &s->u.fetch;
 	struct store *st = imap_store(s);
 	struct store_msg m;
+	/* a live message's modseq is on flash (its keywords too, when it has
+	 * any): read it only when it is asked for or told */
+	bool modseq = has_item(e, FI_MODSEQ) || e->changedsince || s->condstore;
 	for (;;) {
 		if (!imap_msgset_next(s, &e->walk, &e->msg))
 			return IMAP_DONE;
-		if (store_msg_get(st, s->v.mb, e->msg.idx, &m) != STORE_OK || m.expunged) {
+		if ((modseq ? store_msg_get(st, s->v.mb, e->msg.idx, &m)
+			    : store_msg_flags(st, s->v.mb, e->msg.idx, &m)) != STORE_OK ||
+		    m.expunged) {
 			e->expunged_seen = true;
 			continue;
 		}

@@ -565,9 +565,15 @@ static bool next_message(struct imap_session *s)
 	if (q->next_uid == 0 || q->next_uid > imap_view_uid_max(s) ||
 	    store_msg_find(st, s->v.mb, q->next_uid, &idx, &exact) != STORE_OK)
 		return false;
+	const struct imap_search *prog = &slot_of(s)->prog;
 	for (; idx < entries; idx++) {
 		struct store_msg e;
-		if (store_msg_get(st, s->v.mb, idx, &e) != STORE_OK || e.uid > imap_view_uid_max(s))
+		if (store_msg_peek(st, s->v.mb, idx, &e) != STORE_OK || e.uid > imap_view_uid_max(s))
+			return false;
+		/* keywords and a live message's modseq are on flash: read only
+		 * when the program asks for them */
+		if (!e.expunged && (prog->uses_keywords || prog->uses_modseq) &&
+		    store_msg_get(st, s->v.mb, idx, &e) != STORE_OK)
 			return false;
 		q->next_uid = e.uid + 1;   /* 0 after UID 2^32-1: the end */
 		/* the view: live, or expunged but not yet announced to us */
@@ -583,7 +589,7 @@ static bool next_message(struct imap_session *s)
 		q->m.uid = e.uid;
 		q->m.flags = e.flags;
 		q->m.recent = imap_view_is_recent(s, e.uid);
-		q->m.in_saved = slot_of(s)->prog.uses_saved && imap_runs_contains(&s->saved, e.uid);
+		q->m.in_saved = prog->uses_saved && imap_runs_contains(&s->saved, e.uid);
 		q->m.modseq = e.modseq;
 		q->uid = e.uid;
 		q->idx = idx;

@@ -276,6 +276,7 @@ __attribute__((noinline)) static bool leaf_args(struct pctx *c, const struct key
 			return bad(c, "Invalid keyword");
 		n->u.kw.name = str.s;
 		n->u.kw.len = (uint32_t)str.len;
+		c->s->uses_keywords = true;
 		return true;
 	case A_SEQSET:
 		if (!imap_p_seqset(p, &n->u.set))
@@ -389,6 +390,7 @@ int imap_search_parse(struct imap_search *s, struct imap_parser *p)
 	s->ret = 0;
 	s->esearch = false;
 	s->uses_modseq = false;
+	s->uses_keywords = false;
 	s->uses_saved = false;
 	s->needs = 0;
 	s->err = NULL;

@@ -148,6 +148,7 @@ struct imap_search {
 	bool esearch;           /* RETURN given: answer with ESEARCH */
 	bool uses_modseq;       /* MODSEQ key: append "(MODSEQ n)" to the result */
 	bool uses_saved;        /* '$' appears */
+	bool uses_keywords;     /* KEYWORD or UNKEYWORD: keywords are on flash */
 	uint32_t needs;         /* IMAP_SEARCH_NEED_* */
 	const char *err;        /* reason for BAD / LIMIT */
 };

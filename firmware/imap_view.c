@@ -391,8 +391,10 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 				continue;
 			}
 			/* A live message's modseq and keywords are on flash: read them
-			 * only when some flag changed since the last sync. */
+			 * only for a message whose flags may have changed since the
+			 * last sync. */
 			if (v->flag_modseq >= v->sync_modseq ||
+			    !store_flags_changed_since(st, v->mb, m.uid, v->flag_modseq) ||
 			    store_msg_get(st, v->mb, v->sync_idx, &m) != STORE_OK)
 				continue;
 			if (m.modseq > v->flag_modseq && m.modseq <= v->sync_modseq) {

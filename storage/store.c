@@ -906,6 +906,7 @@ int store_mount(struct store *s, const struct flash_dev *f)
 	mount_finish(s);
 	gc_reset(s, first);
 	s->mounted = true;
+	s->fj.floor = s->modseq;   /* what changed before the mount is unknown */
 	return STORE_OK;
 }
 
@@ -1269,6 +1270,16 @@ int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_
 	return STORE_OK;
 }
 
+int store_msg_flags(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
+{
+	int e = store_msg_peek(s, mb, idx, out);
+	uint64_t ms;
+
+	if (e != STORE_OK || out->expunged || !(entry_at(s, mb, idx)->w & EF_KW))
+		return e;
+	return ent_state(s, entry_at(s, mb, idx), &out->flags, &ms);
+}
+
 /* The RAM part, then keywords and modseq from the record the entry names. */
 int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out)
 {
@@ -1367,6 +1378,19 @@ static int find_live(struct store *s, store_mbox_t mb, uint32_t uid, struct stor
 	return STORE_OK;
 }
 
+/* Remember a flag change; the one it pushes out raises the floor. */
+static void journal_add(struct store *s, store_mbox_t mb, uint32_t uid, uint64_t modseq)
+{
+	struct store_flag_journal *j = &s->fj;
+
+	if (j->modseq[j->next] > j->floor)
+		j->floor = j->modseq[j->next];
+	j->uid[j->next] = uid;
+	j->modseq[j->next] = (uint32_t)modseq;   /* the store's modseqs fit 31 bits */
+	j->mb[j->next] = (uint8_t)mb;
+	j->next = (uint8_t)((j->next + 1u) % STORE_FLAG_JOURNAL);
+}
+
 int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t flags,
 			uint64_t *modseq)
 {
@@ -1419,9 +1443,23 @@ int store_msg_set_flags(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t
 	x->w = ent_live_w(s, flags, lo_phys(s, at), true);
 	m->hms = ms;
 	m->changes++;
+	journal_add(s, mb, uid, ms);
 	if (modseq)
 		*modseq = ms;
 	return STORE_OK;
+}
+
+bool store_flags_changed_since(const struct store *s, store_mbox_t mb, uint32_t uid,
+			       uint64_t since)
+{
+	const struct store_flag_journal *j = &s->fj;
+
+	if (j->floor > since)
+		return true;   /* the journal does not reach back that far: maybe */
+	for (unsigned i = 0; i < STORE_FLAG_JOURNAL; i++)
+		if (j->modseq[i] > since && j->uid[i] == uid && j->mb[i] == (uint8_t)mb)
+			return true;
+	return false;
 }
 
 int store_msg_expunge(struct store *s, store_mbox_t mb, uint32_t uid)

@@ -177,6 +177,14 @@ int store_msg_get(struct store *s, store_mbox_t mb, uint32_t idx, struct store_m
 /* RAM only, for loops over many entries: uid, expunged, system flags only
  * (no keyword bits), modseq only for a tombstone (0 for a live message). */
 int store_msg_peek(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out);
+/* As store_msg_peek, with the keyword bits: reads flash only for a message
+ * that has keywords. */
+int store_msg_flags(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg *out);
+/* RAM only: false when the message's flags certainly did not change after
+ * modseq since (a journal of the latest STORE_FLAG_JOURNAL changes; when it
+ * does not reach back that far, or after a mount, the answer is true). */
+bool store_flags_changed_since(const struct store *s, store_mbox_t mb, uint32_t uid,
+			       uint64_t since);
 /* Index of uid, or of the first entry with a greater UID (*exact false). */
 int store_msg_find(struct store *s, store_mbox_t mb, uint32_t uid, uint32_t *idx, bool *exact);
 int store_msg_stat(struct store *s, store_mbox_t mb, uint32_t idx, struct store_msg_stat *out);

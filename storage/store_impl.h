@@ -57,6 +57,20 @@ struct rec {
 	int16_t tz;
 };
 
+#ifndef STORE_FLAG_JOURNAL
+#define STORE_FLAG_JOURNAL 16     /* latest flag changes remembered (RAM only) */
+#endif
+/* Which messages had their flags changed lately: a session catching up on
+ * others' changes reads flash only for those (a live message's modseq is
+ * on flash), as long as the journal reaches back to its last catch-up. */
+struct store_flag_journal {
+	uint64_t floor;           /* changes with a modseq above it are all here */
+	uint32_t uid[STORE_FLAG_JOURNAL];
+	uint32_t modseq[STORE_FLAG_JOURNAL];
+	uint8_t mb[STORE_FLAG_JOURNAL];
+	uint8_t next;             /* slot the next change takes */
+};
+
 #ifndef STORE_REC_CACHE
 #define STORE_REC_CACHE 8         /* message and FLAGS records remembered */
 #endif
@@ -129,6 +143,7 @@ struct store {
 	struct store_append app[STORE_MAX_APPENDS + 1];   /* last one: GC moves */
 	uint8_t scratch[STORE_SCRATCH];
 	struct store_rec_cache rc[STORE_REC_CACHE];
+	struct store_flag_journal fj;
 	struct store_entry ent[STORE_MAX_MESSAGES];
 };
 

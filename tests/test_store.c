@@ -1069,6 +1069,50 @@ TEST(tombstone_modseq)
 	CHECK_EQ_INT(store_msg_set_flags(&st, a, u2, 0, &ms), STORE_LIMIT);
 }
 
+/* The flag journal names every change after a modseq while it reaches back
+ * that far, and says "maybe" beyond; store_msg_flags reads keywords only
+ * for a message that has some. */
+TEST(flag_journal_and_flags)
+{
+	store_mbox_t a, b;
+	struct store_msg m, g;
+	uint32_t uid[STORE_FLAG_JOURNAL + 4];
+	uint64_t base, ms;
+	int kw;
+
+	fresh(4096, 64, 1);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "INBOX", 0, &a), STORE_OK);
+	CHECK_EQ_INT(store_mbox_create(&st, "ann", "Other", 0, &b), STORE_OK);
+	for (uint32_t i = 0; i < STORE_FLAG_JOURNAL + 4; i++)
+		CHECK_EQ_INT(append(a, 40, i, 40, 0, &uid[i]), STORE_OK);
+	/* after a mount nothing is known: every message may have changed */
+	remount();
+	CHECK(store_flags_changed_since(&st, a, uid[0], 0));
+	CHECK_EQ_INT(store_msg_set_flags(&st, a, uid[1], STORE_F_SEEN, &base), STORE_OK);
+	/* since base: nothing yet, in either mailbox */
+	CHECK(!store_flags_changed_since(&st, a, uid[1], base));
+	CHECK(!store_flags_changed_since(&st, a, uid[2], base));
+	kw = store_kw_lookup(&st, a, "tag", true);
+	CHECK_EQ_INT(store_msg_set_flags(&st, a, uid[2], STORE_F_KEYWORD(kw), &ms), STORE_OK);
+	CHECK(store_flags_changed_since(&st, a, uid[2], base));
+	CHECK(!store_flags_changed_since(&st, a, uid[2], ms));
+	CHECK(!store_flags_changed_since(&st, a, uid[3], base));
+	CHECK(!store_flags_changed_since(&st, b, uid[2], base));   /* same UID, other mailbox */
+	/* keywords: read for the message that has them, not for the others */
+	CHECK_EQ_INT(store_msg_flags(&st, a, 2, &m), STORE_OK);
+	CHECK_EQ_INT(store_msg_get(&st, a, 2, &g), STORE_OK);
+	CHECK_EQ_INT(m.flags, STORE_F_KEYWORD(kw));
+	CHECK_EQ_INT(g.flags, m.flags);
+	CHECK_EQ_INT(store_msg_flags(&st, a, 1, &m), STORE_OK);
+	CHECK_EQ_INT(m.flags, STORE_F_SEEN);
+	/* more changes than the journal holds: beyond its reach, "maybe" */
+	for (uint32_t i = 4; i < STORE_FLAG_JOURNAL + 4; i++)
+		CHECK_EQ_INT(store_msg_set_flags(&st, a, uid[i], STORE_F_FLAGGED, &ms), STORE_OK);
+	CHECK(store_flags_changed_since(&st, a, uid[3], base));
+	CHECK(!store_flags_changed_since(&st, a, uid[3], ms - STORE_FLAG_JOURNAL + 1));
+	CHECK(store_flags_changed_since(&st, a, uid[STORE_FLAG_JOURNAL + 3], ms - 1));
+}
+
 int main(void)
 {
 	RUN(crc32_check_value);
@@ -1094,5 +1138,6 @@ int main(void)
 	RUN(remount_restores_keywords_and_modseq);
 	RUN(unit_for_large_geometry);
 	RUN(tombstone_modseq);
+	RUN(flag_journal_and_flags);
 	return UNIT_DONE();
 }
