@@ -958,8 +958,9 @@ static int message_begin(struct imap_session *s)
 	struct store *st = imap_store(s);
 	struct store_msg m;
 	/* a live message's modseq is on flash (its keywords too, when it has
-	 * any): read it only when it is asked for or told */
-	bool modseq = has_item(e, FI_MODSEQ) || e->changedsince || s->condstore;
+	 * any): read it only when it is asked for or filtered on (a \Seen set
+	 * here reports the modseq store_msg_set_flags returns) */
+	bool modseq = has_item(e, FI_MODSEQ) || e->changedsince;
 	for (;;) {
 		if (!imap_msgset_next(s, &e->walk, &e->msg))
 			return IMAP_DONE;
